@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * dxemem: the edk2 DXE core page allocator (MdeModulePkg/Core/Dxe/Mem/Page.c,
+ * edk2-stable202605, RELEASE, no heap guard, no memory profile, no GCD map)
+ * as a freestanding library over a caller-provided fake physical region.
+ *
+ * Contract with the caller (the only "platform" dxemem needs):
+ *  - The caller provides the instance storage (dxemem_instance_size() bytes,
+ *    8-byte aligned) and the host memory that backs the physical region
+ *    [region_base, region_base + region_size). dxemem never touches host
+ *    memory outside those two.
+ *  - Every call takes the instance first. Instances are independent; there
+ *    is no global state. One instance may be shared by threads only when the
+ *    config provides lock/unlock callbacks (they play edk2's gMemoryLock).
+ *  - Callbacks (lock, unlock, event, assert) must not call back into the same
+ *    instance.
+ *  - Bad caller input gets a status, never an abort. Where edk2 defines a
+ *    status, dxemem returns the same one. Where edk2 RELEASE has undefined
+ *    behaviour, dxemem returns the documented status below and leaves the map
+ *    consistent:
+ *      DXEMEM_OUT_OF_RESOURCES  a map entry is needed and no page is left to
+ *                               refuel the entry pool (edk2 loops forever), or
+ *                               the map stack would overflow; the operation
+ *                               (or, for multi-entry frees, the piece that
+ *                               failed) is rolled back.
+ *      DXEMEM_ACCESS_DENIED     a free would release a page that holds the
+ *                               allocator's own map entries (edk2 frees it
+ *                               and later corrupts its list); pieces before
+ *                               that page stay freed, as with EFI_NOT_FOUND.
+ *      DXEMEM_VOLUME_CORRUPTED  the allocator's entries in the region were
+ *                               overwritten by someone else; nothing is
+ *                               changed and dxemem_last_corruption() names
+ *                               the address.
+ */
+#ifndef DXEMEM_DXEMEM_H
+#define DXEMEM_DXEMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dxemem/uefi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DXEMEM_VERSION_STRING "0.1.0"
+
+typedef struct dxemem dxemem;
+
+/* What dxemem reports through the event callback (edk2's DEBUG_PAGE view). */
+typedef enum dxemem_event_kind {
+  DXEMEM_EVENT_ADD_RANGE = 1,     /* CoreAddRange(type, start, end, attribute) */
+  DXEMEM_EVENT_CONVERT_TYPE,      /* CoreConvertPagesEx piece to a new type */
+  DXEMEM_EVENT_CONVERT_ATTRIBUTE, /* CoreConvertPagesEx piece to new attributes */
+  DXEMEM_EVENT_REFUEL,            /* AllocateMemoryMapEntry took a page (start) */
+  DXEMEM_EVENT_STACK_PUSH,        /* an entry went onto the map stack (depth after) */
+  DXEMEM_EVENT_STACK_POP          /* an entry left the map stack (depth after) */
+} dxemem_event_kind;
+
+typedef struct dxemem_event {
+  dxemem_event_kind kind;
+  uint32_t type;       /* memory type (new type for conversions) */
+  uint64_t start;
+  uint64_t end;        /* last byte */
+  uint64_t attribute;
+  uint32_t depth;      /* map stack depth, for push/pop */
+  bool merged_away;    /* pop: the entry had been merged away, nothing moved */
+} dxemem_event;
+
+typedef struct dxemem_config {
+  uint64_t region_base;      /* physical base, page aligned (0 allowed) */
+  uint64_t region_size;      /* bytes, page multiple, > 0, base+size <= 2^64 */
+  void *region_host;         /* host memory backing the region, 8-byte aligned */
+  uint64_t runtime_granularity; /* 4096 (X64) or 65536 (AArch64); 0 = 4096 */
+  /* Optional callbacks; all take user_context. */
+  void *user_context;
+  void (*lock)(void *user_context);
+  void (*unlock)(void *user_context);
+  void (*event)(void *user_context, const dxemem_event *event);
+  /* Called with a message when check_every_call finds a broken invariant. */
+  void (*assert_failed)(void *user_context, const char *message);
+  /* Debug level: run dxemem_check() after every state-changing call. */
+  bool check_every_call;
+} dxemem_config;
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+/* Bytes of instance storage dxemem_create needs. */
+size_t dxemem_instance_size(void);
+
+/* Builds an instance in storage. The region memory is not touched until
+ * pages of it are used. */
+dxemem_status dxemem_create(void *storage, size_t storage_size,
+                            const dxemem_config *config, dxemem **out);
+
+/* Ends the instance (invalidates it; storage and region belong to the
+ * caller). */
+void dxemem_destroy(dxemem *d);
+
+/* Setup, before the first dxemem_add_memory_descriptor (else
+ * DXEMEM_ALREADY_STARTED): RUNTIME_PAGE_ALLOCATION_GRANULARITY. */
+dxemem_status dxemem_set_runtime_granularity(dxemem *d, uint64_t bytes);
+
+/* Setup, before the first add: the Memory Type Information HOB. Slots
+ * 0..count-1 take entries, slot count becomes {DXEMEM_MAX_MEMORY_TYPE, 0},
+ * later slots keep their defaults. count <= 16. */
+dxemem_status dxemem_set_memory_type_information(
+    dxemem *d, const dxemem_memory_type_information *entries, size_t count);
+
+/* CoreSetMemoryTypeInformationRange: place the bins inside [start,
+ * start+length) instead of allocating them at the first add. Returns
+ * DXEMEM_ALREADY_STARTED when the bins are set already and
+ * DXEMEM_BAD_BUFFER_SIZE when they do not fit (both: nothing changes, as
+ * edk2 ignores the call). */
+dxemem_status dxemem_set_memory_type_information_range(dxemem *d,
+                                                       uint64_t start,
+                                                       uint64_t length);
+
+/* ---- the DXE services -------------------------------------------------- */
+
+/* CoreAddMemoryDescriptor. The range must lie inside the region
+ * (DXEMEM_INVALID_PARAMETER otherwise, nothing changes). An unaligned start
+ * or a type in [16, 0x70000000) is ignored as edk2 ignores it and reported
+ * as DXEMEM_INVALID_PARAMETER. */
+dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
+                                           uint64_t start, uint64_t pages,
+                                           uint64_t attribute);
+
+/* CoreAllocatePages. *memory is the input address for MAX_ADDRESS and
+ * ADDRESS and receives the base on success. */
+dxemem_status dxemem_allocate_pages(dxemem *d, uint32_t allocate_type,
+                                    uint32_t memory_type, uint64_t pages,
+                                    uint64_t *memory);
+
+/* CoreFreePages. */
+dxemem_status dxemem_free_pages(dxemem *d, uint64_t memory, uint64_t pages);
+
+/* CoreUpdateMemoryAttributes (edk2 drops the status; dxemem returns it). */
+dxemem_status dxemem_update_memory_attributes(dxemem *d, uint64_t start,
+                                              uint64_t pages,
+                                              uint64_t attributes);
+
+/* CoreGetMemoryMap. map_size in/out; map may be NULL only to ask the size.
+ * Descriptors are descriptor_size bytes apart (DXEMEM_NEXT_DESCRIPTOR). */
+dxemem_status dxemem_get_memory_map(dxemem *d, uint64_t *map_size,
+                                    dxemem_memory_descriptor *map,
+                                    uint64_t *map_key,
+                                    uint64_t *descriptor_size,
+                                    uint32_t *descriptor_version);
+
+/* CoreTerminateMemoryMap. */
+dxemem_status dxemem_terminate_memory_map(dxemem *d, uint64_t map_key);
+
+/* CoreAllocatePoolPages / CoreFreePoolPages: the pool's page source
+ * (alignment in bytes, a power of two >= 4096). */
+dxemem_status dxemem_allocate_pool_pages(dxemem *d, uint32_t pool_type,
+                                         uint64_t pages, uint64_t alignment,
+                                         uint64_t *memory);
+dxemem_status dxemem_free_pool_pages(dxemem *d, uint64_t memory,
+                                     uint64_t pages);
+
+/* ---- read access ------------------------------------------------------- */
+
+/* One row of mMemoryTypeStatistics. */
+typedef struct dxemem_type_statistics {
+  uint64_t base_address;
+  uint64_t maximum_address;
+  uint64_t current_number_of_pages;
+  uint64_t number_of_pages;       /* the bin size */
+  uint64_t information_index;
+  bool special;
+  bool runtime;
+} dxemem_type_statistics;
+
+/* type 0..16 (16 is the terminator row). */
+dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
+                                         dxemem_type_statistics *out);
+/* mDefaultBaseAddress / mDefaultMaximumAddress. */
+dxemem_status dxemem_get_default_range(const dxemem *d, uint64_t *base,
+                                       uint64_t *maximum);
+/* gMemoryTypeInformation[index], index 0..16. */
+dxemem_status dxemem_get_memory_type_information(
+    const dxemem *d, size_t index, dxemem_memory_type_information *out);
+uint64_t dxemem_get_map_key(const dxemem *d);
+uint64_t dxemem_get_runtime_granularity(const dxemem *d);
+bool dxemem_bins_initialized(const dxemem *d);
+
+/* One gMemoryMap entry as the allocator keeps it. */
+typedef struct dxemem_entry_info {
+  uint64_t start;
+  uint64_t end;          /* last byte (start - 1 for a 0-page entry) */
+  uint64_t attribute;
+  uint32_t type;
+  bool from_pages;       /* lives in a refuel page (false: on the map stack) */
+  uint64_t entry_address; /* physical address of the entry (0 on the stack) */
+} dxemem_entry_info;
+
+/* Calls visit for each entry in list order; stops early when visit returns
+ * false. Returns DXEMEM_VOLUME_CORRUPTED when the list is damaged. visit
+ * must not call into the same instance. */
+dxemem_status dxemem_for_each_entry(dxemem *d,
+                                    bool (*visit)(void *ctx,
+                                                  const dxemem_entry_info *e),
+                                    void *ctx);
+
+/* Counts: entries in gMemoryMap, on the free entry list, refuel pages. */
+typedef struct dxemem_counts {
+  uint64_t map_entries;
+  uint64_t free_entries;
+  uint64_t refuel_pages;
+  uint64_t stack_depth;
+} dxemem_counts;
+dxemem_status dxemem_get_counts(const dxemem *d, dxemem_counts *out);
+
+/* Host view of physical memory: NULL unless [phys, phys+length) lies inside
+ * the region (length 0 allowed at the region's end). */
+void *dxemem_phys_to_host(const dxemem *d, uint64_t phys, uint64_t length);
+/* Physical address of a host pointer inside the region; false if outside. */
+bool dxemem_host_to_phys(const dxemem *d, const void *host, uint64_t *phys);
+
+/* ---- robustness -------------------------------------------------------- */
+
+typedef enum dxemem_violation_kind {
+  DXEMEM_VIOLATION_NONE = 0,
+  DXEMEM_VIOLATION_CORRUPT_ENTRY,    /* signature, seal or link broken */
+  DXEMEM_VIOLATION_UNSORTED,         /* list not sorted by start */
+  DXEMEM_VIOLATION_OVERLAP,          /* two entries overlap */
+  DXEMEM_VIOLATION_UNMERGED,         /* touching entries of equal type+attr */
+  DXEMEM_VIOLATION_OUTSIDE_REGION,   /* an entry outside the region */
+  DXEMEM_VIOLATION_ENTRY_ACCOUNTING, /* live + free != 64 x refuel pages */
+  DXEMEM_VIOLATION_STACK_NOT_EMPTY,  /* map stack not empty between calls */
+  DXEMEM_VIOLATION_STATISTICS,       /* CurrentNumberOfPages disagree */
+  DXEMEM_VIOLATION_KEY_DECREASED,    /* the map key went down */
+  DXEMEM_VIOLATION_REFUEL_PAGE       /* an entry page is not BootServicesData */
+} dxemem_violation_kind;
+
+typedef struct dxemem_violation {
+  dxemem_violation_kind kind;
+  uint64_t address;      /* the entry or range concerned */
+  char message[160];     /* one line, no newline */
+} dxemem_violation;
+
+/* Invariant checker: DXEMEM_SUCCESS, or DXEMEM_VOLUME_CORRUPTED with the
+ * first violation described in *out (out may be NULL). It changes nothing
+ * in the map; it remembers the map key it saw, to check that keys only
+ * grow. */
+dxemem_status dxemem_check(dxemem *d, dxemem_violation *out);
+
+/* The address of the last corrupted entry a call detected (0 if none). */
+uint64_t dxemem_last_corruption(const dxemem *d);
+
+/* ---- names ------------------------------------------------------------- */
+
+/* "EFI_SUCCESS", "EFI_NOT_FOUND", ...; NULL for codes without a name. */
+const char *dxemem_status_name(dxemem_status status);
+/* "EfiReservedMemoryType" ... "EfiMaxMemoryType" for 0..16; NULL above. */
+const char *dxemem_memory_type_name(uint32_t type);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DXEMEM_DXEMEM_H */

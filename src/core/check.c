@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * dxemem_check: the invariants the allocator keeps between calls, checked
+ * one by one, reporting the first one broken. edk2's own
+ * CoreMemoryMapSanityCheck checks a few of these; the rest follow from how
+ * Page.c changes the map.
+ *
+ * Two of edk2's quirks shape what can be checked:
+ *  - CoreAddMemoryDescriptor accepts overlapping ranges; after one, the
+ *    order rules (sorted, disjoint, merged) no longer hold, so they are only
+ *    checked while no add has overlapped.
+ *  - CurrentNumberOfPages counts whole requests per piece and saturates, so
+ *    it is not a page count of the map; what holds is that the high-water
+ *    slot it writes is at least the counter of every type sharing that
+ *    slot, until a counter above 4G pages is cut to 32 bits in the slot.
+ */
+#include "internal.h"
+
+static void format_hex(char *out, uint64_t v) {
+  static const char digits[] = "0123456789abcdef";
+  out[0] = '0';
+  out[1] = 'x';
+  for (int i = 0; i < 16; i++) {
+    out[2 + i] = digits[(v >> (60 - 4 * i)) & 0xf];
+  }
+  out[18] = '\0';
+}
+
+/* Fills *out with "WHAT at 0x..." without any libc formatting. */
+static dxemem_status violation(dxemem_violation *out, dxemem_violation_kind kind,
+                               uint64_t address, const char *what) {
+  if (out != NULL) {
+    out->kind = kind;
+    out->address = address;
+    size_t n = 0;
+    while (what[n] != '\0' && n < sizeof out->message - 24) {
+      out->message[n] = what[n];
+      n++;
+    }
+    const char at[] = " at ";
+    for (size_t i = 0; at[i] != '\0'; i++) {
+      out->message[n++] = at[i];
+    }
+    format_hex(&out->message[n], address);
+  }
+  return DXEMEM_VOLUME_CORRUPTED;
+}
+
+static bool entry_is_empty(const map_entry *e) { return e->end + 1 == e->start; }
+
+static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
+  const map_entry *last = NULL;
+  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = list_next(d, r)) {
+    const map_entry *e = node(d, r);
+    if (entry_is_empty(e)) {
+      if (!region_contains(d, e->start, 0)) {
+        return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
+                         "empty entry outside the region");
+      }
+      continue;
+    }
+    if (e->end < e->start ||
+        !region_contains(d, e->start, e->end - e->start + 1)) {
+      return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
+                       "entry outside the region");
+    }
+    if (!d->overlap_added && last != NULL) {
+      if (e->start < last->start) {
+        return violation(out, DXEMEM_VIOLATION_UNSORTED, e->start,
+                         "entry list not sorted by start");
+      }
+      if (e->start <= last->end) {
+        return violation(out, DXEMEM_VIOLATION_OVERLAP, e->start,
+                         "entries overlap");
+      }
+      if (last->end + 1 == e->start && last->type == e->type &&
+          last->attribute == e->attribute) {
+        return violation(out, DXEMEM_VIOLATION_UNMERGED, e->start,
+                         "touching entries of the same type and attribute");
+      }
+    }
+    last = e;
+  }
+  return DXEMEM_SUCCESS;
+}
+
+/* Every refuel page is still allocated as EfiBootServicesData. */
+static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
+  uint64_t page = d->last_refuel_page;
+  for (uint64_t i = 0; i < d->refuel_pages; i++) {
+    if (page == 0 || !ref_is_valid_entry(d, page) ||
+        !entry_seal_ok(d, page, node(d, page))) {
+      return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, page,
+                       "refuel page chain broken");
+    }
+    entry_ref holder = map_find_containing(d, page);
+    if (holder == REF_NULL ||
+        node(d, holder)->type != DXEMEM_BOOT_SERVICES_DATA) {
+      return violation(out, DXEMEM_VIOLATION_REFUEL_PAGE, page,
+                       "entry page not held as EfiBootServicesData");
+    }
+    page = node(d, page)->page_link;
+  }
+  return DXEMEM_SUCCESS;
+}
+
+static dxemem_status check_statistics(dxemem *d, dxemem_violation *out) {
+  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
+    const type_statistics *s = &d->stats[t];
+    if (s->information_index >= MEMORY_TYPE_SLOTS) {
+      return violation(out, DXEMEM_VIOLATION_STATISTICS, t,
+                       "InformationIndex out of range for type");
+    }
+    if (!d->counter_truncated &&
+        s->current_number_of_pages >
+            d->info[s->information_index].number_of_pages) {
+      return violation(out, DXEMEM_VIOLATION_STATISTICS, t,
+                       "CurrentNumberOfPages above its high-water slot, type");
+    }
+  }
+  return DXEMEM_SUCCESS;
+}
+
+dxemem_status check_locked(dxemem *d, dxemem_violation *out) {
+  if (out != NULL) {
+    out->kind = DXEMEM_VIOLATION_NONE;
+    out->address = 0;
+    out->message[0] = '\0';
+  }
+  uint64_t bad = 0;
+  if (validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
+    return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, bad,
+                     "corrupted map entry");
+  }
+  if (d->map_depth != 0) {
+    return violation(out, DXEMEM_VIOLATION_STACK_NOT_EMPTY, d->map_depth,
+                     "map stack not empty between calls, depth");
+  }
+  if (d->map_entries + d->free_entries !=
+      d->refuel_pages * ENTRIES_PER_PAGE) {
+    return violation(out, DXEMEM_VIOLATION_ENTRY_ACCOUNTING, d->refuel_pages,
+                     "live + free entries differ from 64 x refuel pages");
+  }
+  dxemem_status status = check_entries(d, out);
+  if (status == DXEMEM_SUCCESS) {
+    status = check_refuel_pages(d, out);
+  }
+  if (status == DXEMEM_SUCCESS) {
+    status = check_statistics(d, out);
+  }
+  if (status == DXEMEM_SUCCESS && d->map_key < d->last_checked_key) {
+    status = violation(out, DXEMEM_VIOLATION_KEY_DECREASED, d->map_key,
+                       "map key went down to");
+  }
+  if (status == DXEMEM_SUCCESS) {
+    d->last_checked_key = d->map_key;
+  }
+  return status;
+}
+
+dxemem_status dxemem_check(dxemem *d, dxemem_violation *out) {
+  if (d == NULL || d->magic != DXEMEM_INSTANCE_MAGIC) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  if (d->config.lock != NULL) {
+    d->config.lock(d->config.user_context);
+  }
+  dxemem_status status = check_locked(d, out);
+  if (d->config.unlock != NULL) {
+    d->config.unlock(d->config.user_context);
+  }
+  return status;
+}

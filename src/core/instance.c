@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * The instance: creation, setup, the fake physical region, events, the
+ * lock, and read access. No state lives outside struct dxemem.
+ */
+#include "internal.h"
+
+size_t dxemem_instance_size(void) { return sizeof(struct dxemem); }
+
+static bool granularity_supported(uint64_t bytes) {
+  return bytes == DEFAULT_GRANULARITY || bytes == UINT64_C(65536);
+}
+
+static void init_head(dxemem *d, entry_ref head) {
+  map_entry *h = node(d, head);
+  memset(h, 0, sizeof *h);
+  h->signature = DXEMEM_ENTRY_SIGNATURE;
+  h->next = head;
+  h->prev = head;
+  entry_seal(d, head);
+}
+
+dxemem_status dxemem_create(void *storage, size_t storage_size,
+                            const dxemem_config *config, dxemem **out) {
+  if (out != NULL) {
+    *out = NULL;
+  }
+  if (storage == NULL || out == NULL || config == NULL ||
+      storage_size < sizeof(struct dxemem) ||
+      ((uintptr_t)storage % sizeof(uint64_t)) != 0) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  uint64_t granularity = config->runtime_granularity != 0
+                             ? config->runtime_granularity
+                             : DEFAULT_GRANULARITY;
+  if (config->region_host == NULL ||
+      ((uintptr_t)config->region_host % sizeof(uint64_t)) != 0 ||
+      (config->region_base & DXEMEM_PAGE_MASK) != 0 ||
+      config->region_size == 0 ||
+      (config->region_size & DXEMEM_PAGE_MASK) != 0 ||
+      config->region_size - 1 > UINT64_MAX - config->region_base ||
+      config->region_size - 1 > (uint64_t)(SIZE_MAX - 1) ||
+      !granularity_supported(granularity)) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+
+  dxemem *d = storage;
+  memset(d, 0, sizeof *d);
+  d->magic = DXEMEM_INSTANCE_MAGIC;
+  d->region_base = config->region_base;
+  d->region_size = config->region_size;
+  d->region_host = config->region_host;
+  d->runtime_granularity = granularity;
+  d->config = *config;
+  /* Differs per instance and per region, so entries of one instance never
+   * pass as entries of another. */
+  d->seal_key = (uint64_t)(uintptr_t)d ^ config->region_base ^
+                ((uint64_t)(uintptr_t)config->region_host << 17) ^
+                UINT64_C(0x6a09e667f3bcc908);
+  init_head(d, REF_MAP_HEAD);
+  init_head(d, REF_FREE_HEAD);
+  statistics_init(d);
+  *out = d;
+  return DXEMEM_SUCCESS;
+}
+
+void dxemem_destroy(dxemem *d) {
+  if (d != NULL && d->magic == DXEMEM_INSTANCE_MAGIC) {
+    d->magic = 0;
+  }
+}
+
+static bool instance_ok(const dxemem *d) {
+  return d != NULL && d->magic == DXEMEM_INSTANCE_MAGIC;
+}
+
+dxemem_status dxemem_set_runtime_granularity(dxemem *d, uint64_t bytes) {
+  dxemem_status status = api_enter(d);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  if (d->any_add) {
+    status = DXEMEM_ALREADY_STARTED;
+  } else if (!granularity_supported(bytes)) {
+    status = DXEMEM_INVALID_PARAMETER;
+  } else {
+    d->runtime_granularity = bytes;
+  }
+  return api_leave(d, status);
+}
+
+dxemem_status dxemem_set_memory_type_information(
+    dxemem *d, const dxemem_memory_type_information *entries, size_t count) {
+  dxemem_status status = api_enter(d);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  if (d->any_add) {
+    status = DXEMEM_ALREADY_STARTED;
+  } else if (count >= MEMORY_TYPE_SLOTS || (entries == NULL && count != 0)) {
+    status = DXEMEM_INVALID_PARAMETER;
+  } else {
+    for (size_t i = 0; i < count; i++) {
+      d->info[i] = entries[i];
+    }
+    d->info[count].type = DXEMEM_MAX_MEMORY_TYPE;
+    d->info[count].number_of_pages = 0;
+  }
+  return api_leave(d, status);
+}
+
+/* ---- region ------------------------------------------------------------- */
+
+void *region_host_of(const dxemem *d, uint64_t phys, uint64_t length) {
+  if (phys < d->region_base) {
+    return NULL;
+  }
+  uint64_t offset = phys - d->region_base;
+  if (offset > d->region_size || length > d->region_size - offset) {
+    return NULL;
+  }
+  return d->region_host + offset;
+}
+
+bool region_contains(const dxemem *d, uint64_t start, uint64_t length) {
+  return region_host_of(d, start, length) != NULL;
+}
+
+void *dxemem_phys_to_host(const dxemem *d, uint64_t phys, uint64_t length) {
+  if (!instance_ok(d)) {
+    return NULL;
+  }
+  return region_host_of(d, phys, length);
+}
+
+bool dxemem_host_to_phys(const dxemem *d, const void *host, uint64_t *phys) {
+  if (!instance_ok(d) || host == NULL || phys == NULL) {
+    return false;
+  }
+  uintptr_t h = (uintptr_t)host;
+  uintptr_t base = (uintptr_t)d->region_host;
+  if (h < base || (uint64_t)(h - base) >= d->region_size) {
+    return false;
+  }
+  *phys = d->region_base + (uint64_t)(h - base);
+  return true;
+}
+
+/* ---- events, lock, call prologue --------------------------------------- */
+
+void emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
+                uint64_t start, uint64_t end, uint64_t attribute) {
+  if (d->config.event == NULL) {
+    return;
+  }
+  dxemem_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = kind;
+  ev.type = type;
+  ev.start = start;
+  ev.end = end;
+  ev.attribute = attribute;
+  ev.depth = (uint32_t)d->map_depth;
+  d->config.event(d->config.user_context, &ev);
+}
+
+void emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
+                      bool merged_away) {
+  if (d->config.event == NULL) {
+    return;
+  }
+  dxemem_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = kind;
+  ev.type = e->type;
+  ev.start = e->start;
+  ev.end = e->end;
+  ev.attribute = e->attribute;
+  ev.depth = (uint32_t)d->map_depth;
+  ev.merged_away = merged_away;
+  d->config.event(d->config.user_context, &ev);
+}
+
+/* Every public call that reads or changes the map starts here: take the
+ * lock, then make sure nobody scribbled over the entries, so the algorithms
+ * can trust every link they follow. */
+dxemem_status api_enter(dxemem *d) {
+  if (!instance_ok(d)) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  if (d->config.lock != NULL) {
+    d->config.lock(d->config.user_context);
+  }
+  uint64_t bad = 0;
+  if (validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
+    d->last_corruption = bad;
+    if (d->config.unlock != NULL) {
+      d->config.unlock(d->config.user_context);
+    }
+    return DXEMEM_VOLUME_CORRUPTED;
+  }
+  return DXEMEM_SUCCESS;
+}
+
+dxemem_status api_leave(dxemem *d, dxemem_status status) {
+  if (d->config.check_every_call) {
+    dxemem_violation v;
+    if (check_locked(d, &v) != DXEMEM_SUCCESS &&
+        d->config.assert_failed != NULL) {
+      d->config.assert_failed(d->config.user_context, v.message);
+    }
+  }
+  if (d->config.unlock != NULL) {
+    d->config.unlock(d->config.user_context);
+  }
+  return status;
+}
+
+/* ---- read access -------------------------------------------------------- */
+
+dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
+                                         dxemem_type_statistics *out) {
+  if (!instance_ok(d) || out == NULL || type >= MEMORY_TYPE_SLOTS) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  const type_statistics *s = &d->stats[type];
+  out->base_address = s->base_address;
+  out->maximum_address = s->maximum_address;
+  out->current_number_of_pages = s->current_number_of_pages;
+  out->number_of_pages = s->number_of_pages;
+  out->information_index = s->information_index;
+  out->special = s->special;
+  out->runtime = s->runtime;
+  return DXEMEM_SUCCESS;
+}
+
+dxemem_status dxemem_get_default_range(const dxemem *d, uint64_t *base,
+                                       uint64_t *maximum) {
+  if (!instance_ok(d) || base == NULL || maximum == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  *base = d->default_base;
+  *maximum = d->default_max;
+  return DXEMEM_SUCCESS;
+}
+
+dxemem_status dxemem_get_memory_type_information(
+    const dxemem *d, size_t index, dxemem_memory_type_information *out) {
+  if (!instance_ok(d) || out == NULL || index >= MEMORY_TYPE_SLOTS) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  *out = d->info[index];
+  return DXEMEM_SUCCESS;
+}
+
+uint64_t dxemem_get_map_key(const dxemem *d) {
+  return instance_ok(d) ? d->map_key : 0;
+}
+
+uint64_t dxemem_get_runtime_granularity(const dxemem *d) {
+  return instance_ok(d) ? d->runtime_granularity : 0;
+}
+
+bool dxemem_bins_initialized(const dxemem *d) {
+  return instance_ok(d) && d->bins_initialized;
+}
+
+uint64_t dxemem_last_corruption(const dxemem *d) {
+  return instance_ok(d) ? d->last_corruption : 0;
+}
+
+dxemem_status dxemem_for_each_entry(dxemem *d,
+                                    bool (*visit)(void *ctx,
+                                                  const dxemem_entry_info *e),
+                                    void *ctx) {
+  if (visit == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  dxemem_status status = api_enter(d);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = list_next(d, r)) {
+    const map_entry *e = node(d, r);
+    dxemem_entry_info info;
+    info.start = e->start;
+    info.end = e->end;
+    info.attribute = e->attribute;
+    info.type = e->type;
+    info.from_pages = e->from_pages != 0;
+    info.entry_address = REF_IS_HOST(r) ? 0 : r;
+    if (!visit(ctx, &info)) {
+      break;
+    }
+  }
+  return api_leave(d, DXEMEM_SUCCESS);
+}
+
+dxemem_status dxemem_get_counts(const dxemem *d, dxemem_counts *out) {
+  if (!instance_ok(d) || out == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  out->map_entries = d->map_entries;
+  out->free_entries = d->free_entries;
+  out->refuel_pages = d->refuel_pages;
+  out->stack_depth = d->map_depth;
+  return DXEMEM_SUCCESS;
+}

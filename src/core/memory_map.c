@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * CoreGetMemoryMap and CoreTerminateMemoryMap.
+ *
+ * GetMemoryMap copies gMemoryMap into the caller's buffer and then makes it
+ * presentable: EFI_MEMORY_RUNTIME follows the type, touching descriptors of
+ * the same type and attribute merge, free memory inside the bin of a special
+ * type is reported as that type (split at the bin's edges), and the access
+ * bits RP, XP and RO are cleared. It changes nothing in the allocator.
+ */
+#include "internal.h"
+
+void *memmove(void *dst, const void *src, size_t n);
+
+/* sizeof (EFI_MEMORY_DESCRIPTOR) rounded up past a multiple of 8. */
+#define DESCRIPTOR_STRIDE                                                      \
+  (sizeof(dxemem_memory_descriptor) + sizeof(uint64_t) -                       \
+   (sizeof(dxemem_memory_descriptor) % sizeof(uint64_t)))
+
+typedef dxemem_memory_descriptor descriptor;
+
+static descriptor *next_descriptor(descriptor *d) {
+  return (descriptor *)((uint8_t *)d + DESCRIPTOR_STRIDE);
+}
+
+static uint64_t pages_to_bytes(uint64_t pages) {
+  return pages << DXEMEM_PAGE_SHIFT;
+}
+
+/* EFI_SIZE_TO_PAGES: rounds up. */
+static uint64_t bytes_to_pages(uint64_t bytes) {
+  return (bytes >> DXEMEM_PAGE_SHIFT) + ((bytes & DXEMEM_PAGE_MASK) ? 1 : 0);
+}
+
+static uint64_t byte_span(const descriptor *from, const descriptor *to) {
+  return (uint64_t)((const uint8_t *)to - (const uint8_t *)from);
+}
+
+/* Models SetEfiMemoryDescriptorType: the runtime bit follows the type for
+ * UEFI types; OEM and OS types keep their attribute. */
+static void set_descriptor_type(const dxemem *d, descriptor *desc,
+                                uint32_t type) {
+  desc->type = type;
+  if (type >= DXEMEM_MAX_MEMORY_TYPE) {
+    return;
+  }
+  if (d->stats[type].runtime) {
+    desc->attribute |= DXEMEM_MEMORY_RUNTIME;
+  } else {
+    desc->attribute &= ~DXEMEM_MEMORY_RUNTIME;
+  }
+}
+
+/* Models MergeMemoryMapDescriptor: folds the last descriptor into an
+ * earlier one it touches; returns the next free slot. */
+static descriptor *merge_last_descriptor(descriptor *first, descriptor *last) {
+  for (descriptor *m = first; m != last; m = next_descriptor(m)) {
+    if (m->type != last->type || m->attribute != last->attribute) {
+      continue;
+    }
+    if (m->physical_start + pages_to_bytes(m->number_of_pages) ==
+        last->physical_start) {
+      m->number_of_pages += last->number_of_pages;
+      return last;
+    }
+    if (m->physical_start - pages_to_bytes(last->number_of_pages) ==
+        last->physical_start) {
+      m->physical_start = last->physical_start;
+      m->virtual_start = last->virtual_start;
+      m->number_of_pages += last->number_of_pages;
+      return last;
+    }
+  }
+  return next_descriptor(last);
+}
+
+/* Models MergeMemoryMap: merges runs of neighbouring descriptors (in
+ * buffer order) of the same type and attribute that touch; returns the new
+ * byte size. */
+static uint64_t merge_neighbours(descriptor *map, uint64_t size) {
+  descriptor *end = (descriptor *)((uint8_t *)map + size);
+  descriptor *in = map;
+  descriptor *out = map;
+  while (in < end) {
+    memmove(out, in, sizeof *out);
+    descriptor *next = next_descriptor(in);
+    while (next < end && out->type == next->type &&
+           out->attribute == next->attribute &&
+           out->physical_start + pages_to_bytes(out->number_of_pages) ==
+               next->physical_start) {
+      out->number_of_pages += next->number_of_pages;
+      next = next_descriptor(next);
+    }
+    in = next;
+    out = next_descriptor(out);
+  }
+  return byte_span(map, out);
+}
+
+/* Opens a slot after m by moving [m, *end) up one descriptor. Refuses
+ * (instead of writing past the buffer, as edk2 would) when it is full. */
+static bool open_slot_after(descriptor *first, descriptor *m, descriptor **end,
+                            uint64_t capacity) {
+  if (byte_span(first, *end) + DESCRIPTOR_STRIDE > capacity) {
+    return false;
+  }
+  memmove(next_descriptor(m), m, byte_span(m, *end));
+  *end = next_descriptor(*end);
+  return true;
+}
+
+/* One pass over the map for one bin: retype or split the first free
+ * descriptor that overlaps the bin. Returns 1 if something changed, 0 if
+ * not, -1 if the buffer is full. */
+static int split_bin_once(const dxemem *d, descriptor *first, descriptor **end,
+                          uint64_t capacity, uint32_t bin_type,
+                          uint64_t bin_start, uint64_t bin_end) {
+  for (descriptor *m = first; m < *end; m = next_descriptor(m)) {
+    if (m->type != DXEMEM_CONVENTIONAL_MEMORY) {
+      continue;
+    }
+    uint64_t entry_start = m->physical_start;
+    uint64_t entry_end = entry_start + pages_to_bytes(m->number_of_pages) - 1;
+    if (entry_end < bin_start || entry_start > bin_end) {
+      continue;
+    }
+    if (entry_start >= bin_start && entry_end <= bin_end) {
+      set_descriptor_type(d, m, bin_type);
+      return 1;
+    }
+    if (entry_start < bin_start) {
+      /* Free below the bin stays; the part from the bin start is the bin's. */
+      m->number_of_pages = bytes_to_pages(bin_start - entry_start);
+      if (!open_slot_after(first, m, end, capacity)) {
+        return -1;
+      }
+      m = next_descriptor(m);
+      m->physical_start = bin_start;
+      m->number_of_pages = bytes_to_pages(entry_end - bin_start + 1);
+      set_descriptor_type(d, m, bin_type);
+      if (entry_end > bin_end) {
+        m->number_of_pages = bytes_to_pages(bin_end - bin_start + 1);
+        if (!open_slot_after(first, m, end, capacity)) {
+          return -1;
+        }
+        m = next_descriptor(m);
+        m->physical_start = bin_end + 1;
+        m->number_of_pages = bytes_to_pages(entry_end - bin_end);
+        set_descriptor_type(d, m, DXEMEM_CONVENTIONAL_MEMORY);
+      }
+      return 1;
+    }
+    /* Starts inside the bin, ends above it. */
+    m->physical_start = entry_start;
+    m->number_of_pages = bytes_to_pages(bin_end - entry_start + 1);
+    set_descriptor_type(d, m, bin_type);
+    if (!open_slot_after(first, m, end, capacity)) {
+      return -1;
+    }
+    m = next_descriptor(m);
+    m->physical_start = bin_end + 1;
+    m->number_of_pages = bytes_to_pages(entry_end - bin_end);
+    set_descriptor_type(d, m, DXEMEM_CONVENTIONAL_MEMORY);
+    return 1;
+  }
+  return 0;
+}
+
+static uint64_t needed_size(dxemem *d) {
+  uint64_t size = 0;
+  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = list_next(d, r)) {
+    size += DESCRIPTOR_STRIDE;
+  }
+  /* Worst case: every special bin splits one descriptor on both sides. */
+  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
+    if (d->stats[t].special && d->stats[t].number_of_pages > 0) {
+      size += 2 * DESCRIPTOR_STRIDE;
+    }
+  }
+  return size;
+}
+
+/* Builds the map into a buffer known to hold buffer_size bytes; returns the
+ * status and sets *used. */
+static dxemem_status build_map(dxemem *d, descriptor *map, uint64_t capacity,
+                               uint64_t buffer_size, uint64_t *used) {
+  memset(map, 0, (size_t)buffer_size);
+  descriptor *end = map;
+  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = list_next(d, r)) {
+    const map_entry *e = node(d, r);
+    end->physical_start = e->start;
+    end->virtual_start = 0;
+    end->number_of_pages = bytes_to_pages(e->end - e->start + 1);
+    end->attribute = e->attribute;
+    set_descriptor_type(d, end, e->type);
+    end = merge_last_descriptor(map, end);
+  }
+
+  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
+    const type_statistics *s = &d->stats[t];
+    if (s->number_of_pages == 0 || !s->special) {
+      continue;
+    }
+    for (;;) {
+      uint64_t merged = merge_neighbours(map, byte_span(map, end));
+      end = (descriptor *)((uint8_t *)map + merged);
+      int changed = split_bin_once(d, map, &end, capacity, t, s->base_address,
+                                   s->maximum_address);
+      if (changed < 0) {
+        *used = merged;
+        return DXEMEM_BUFFER_TOO_SMALL;
+      }
+      if (changed == 0) {
+        break;
+      }
+    }
+  }
+
+  for (descriptor *m = map; m < end; m = next_descriptor(m)) {
+    m->attribute &= ~DXEMEM_MEMORY_ACCESS_MASK;
+  }
+  *used = merge_neighbours(map, byte_span(map, end));
+  return DXEMEM_SUCCESS;
+}
+
+/* Models CoreGetMemoryMap (no GCD entries). */
+dxemem_status dxemem_get_memory_map(dxemem *d, uint64_t *map_size,
+                                    dxemem_memory_descriptor *map,
+                                    uint64_t *map_key,
+                                    uint64_t *descriptor_size,
+                                    uint32_t *descriptor_version) {
+  dxemem_status status = api_enter(d);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  if (map_size == NULL) {
+    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+  }
+  if (descriptor_size != NULL) {
+    *descriptor_size = DESCRIPTOR_STRIDE;
+  }
+  if (descriptor_version != NULL) {
+    *descriptor_version = DXEMEM_MEMORY_DESCRIPTOR_VERSION;
+  }
+
+  uint64_t buffer_size = needed_size(d);
+  if (*map_size < buffer_size) {
+    status = DXEMEM_BUFFER_TOO_SMALL;
+  } else if (map == NULL) {
+    status = DXEMEM_INVALID_PARAMETER;
+  } else {
+    status = build_map(d, map, *map_size, buffer_size, &buffer_size);
+  }
+
+  if (map_key != NULL) {
+    *map_key = d->map_key;
+  }
+  *map_size = buffer_size;
+  return api_leave(d, status);
+}
+
+/* Models CoreTerminateMemoryMap: the key must match, and every runtime
+ * entry must start and end on the runtime granularity. */
+dxemem_status dxemem_terminate_memory_map(dxemem *d, uint64_t map_key) {
+  dxemem_status status = api_enter(d);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  if (map_key != d->map_key) {
+    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+  }
+  uint64_t mask = d->runtime_granularity - 1;
+  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = list_next(d, r)) {
+    const map_entry *e = node(d, r);
+    if (e->type < DXEMEM_MAX_MEMORY_TYPE && d->stats[e->type].runtime) {
+      if ((e->start & mask) != 0 || ((e->end + 1) & mask) != 0) {
+        return api_leave(d, DXEMEM_INVALID_PARAMETER);
+      }
+    }
+  }
+  return api_leave(d, DXEMEM_SUCCESS);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * CoreInternalAllocatePages, CoreInternalFreePages, CoreAllocatePoolPages
+ * and CoreFreePoolPages.
+ */
+#include "internal.h"
+
+/* Reserved, runtime code/data and ACPI NVS use the runtime granularity. */
+uint64_t granularity_for_type(const dxemem *d, uint32_t type) {
+  switch (type) {
+  case DXEMEM_RESERVED_MEMORY_TYPE:
+  case DXEMEM_RUNTIME_SERVICES_CODE:
+  case DXEMEM_RUNTIME_SERVICES_DATA:
+  case DXEMEM_ACPI_MEMORY_NVS:
+    return d->runtime_granularity;
+  default:
+    return DEFAULT_GRANULARITY;
+  }
+}
+
+static uint64_t round_pages_up(uint64_t pages, uint64_t granularity) {
+  uint64_t unit = granularity >> DXEMEM_PAGE_SHIFT;
+  pages += unit - 1;
+  return pages & ~(unit - 1);
+}
+
+static bool memory_type_valid_for_allocate(uint32_t type) {
+  if (type >= DXEMEM_MAX_MEMORY_TYPE && type < DXEMEM_OEM_RESERVED_MIN) {
+    return false;
+  }
+  return type != DXEMEM_CONVENTIONAL_MEMORY &&
+         type != DXEMEM_PERSISTENT_MEMORY &&
+         type != DXEMEM_UNACCEPTED_MEMORY_TYPE;
+}
+
+/* AllocateAddress may not touch the non-empty bin of another special type
+ * (it would fragment the ranges kept stable for S4 resume). */
+static bool range_hits_special_bin(const dxemem *d, uint32_t memory_type,
+                                   uint64_t start, uint64_t end) {
+  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
+    const type_statistics *s = &d->stats[t];
+    if (t == memory_type || !s->special || s->number_of_pages == 0) {
+      continue;
+    }
+    if (start >= s->base_address && start <= s->maximum_address) {
+      return true;
+    }
+    if (end >= s->base_address && end <= s->maximum_address) {
+      return true;
+    }
+    if (start < s->base_address && end > s->maximum_address) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Models CoreInternalAllocatePages (no heap guard). */
+dxemem_status core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
+                                           uint32_t memory_type, uint64_t pages,
+                                           uint64_t *memory) {
+  if (allocate_type >= DXEMEM_MAX_ALLOCATE_TYPE ||
+      !memory_type_valid_for_allocate(memory_type) || memory == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  uint64_t alignment = granularity_for_type(d, memory_type);
+  if (allocate_type == DXEMEM_ALLOCATE_ADDRESS &&
+      (*memory & (alignment - 1)) != 0) {
+    return DXEMEM_NOT_FOUND;
+  }
+  pages = round_pages_up(pages, alignment);
+
+  uint64_t start = *memory;
+  uint64_t max_address = MAX_ALLOC_ADDRESS;
+  if (allocate_type == DXEMEM_ALLOCATE_ADDRESS) {
+    if (start == 0) {
+      return DXEMEM_NOT_FOUND; /* page 0 stays free for NULL detection */
+    }
+    if (pages == 0 || pages > (max_address >> DXEMEM_PAGE_SHIFT)) {
+      return DXEMEM_NOT_FOUND;
+    }
+    uint64_t end = start + (pages << DXEMEM_PAGE_SHIFT) - 1;
+    if (start >= end || start > max_address || end > max_address) {
+      return DXEMEM_NOT_FOUND;
+    }
+    if (range_hits_special_bin(d, memory_type, start, end)) {
+      return DXEMEM_NOT_FOUND;
+    }
+  }
+  if (allocate_type == DXEMEM_ALLOCATE_MAX_ADDRESS) {
+    max_address = start;
+  }
+
+  uint64_t default_base = d->default_base;
+  if (allocate_type != DXEMEM_ALLOCATE_ADDRESS) {
+    start = find_free_pages(d, max_address, pages, memory_type, alignment);
+    if (start == 0) {
+      return DXEMEM_OUT_OF_RESOURCES;
+    }
+  }
+  dxemem_status status = core_convert_pages(d, start, pages, memory_type);
+  if (status == DXEMEM_OUT_OF_RESOURCES) {
+    d->default_base = default_base; /* rolled back: undo the search too */
+  }
+  if (status == DXEMEM_SUCCESS) {
+    *memory = start;
+  }
+  return status;
+}
+
+/* Models CoreInternalFreePages: the entry holding memory decides the
+ * alignment and the rounding of the count. */
+dxemem_status core_internal_free_pages(dxemem *d, uint64_t memory,
+                                       uint64_t pages) {
+  entry_ref ref = map_find_containing(d, memory);
+  if (ref == REF_NULL) {
+    return DXEMEM_NOT_FOUND;
+  }
+  uint64_t alignment = granularity_for_type(d, node(d, ref)->type);
+  if ((memory & (alignment - 1)) != 0) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  pages = round_pages_up(pages, alignment);
+  return core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
+}
+
+/* Models CoreAllocatePoolPages: *start is 0 when nothing is found. Once
+ * the pages are found the running transaction cannot fail any more (see the
+ * journal in map_list.c). */
+dxemem_status core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
+                                       uint64_t pages, uint64_t alignment,
+                                       uint64_t *start) {
+  *start = find_free_pages(d, MAX_ALLOC_ADDRESS, pages, pool_type, alignment);
+  if (*start == 0) {
+    return DXEMEM_OUT_OF_RESOURCES;
+  }
+  journal_commit(d);
+  return core_convert_pages(d, *start, pages, pool_type);
+}
