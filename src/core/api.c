@@ -9,28 +9,28 @@
 dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
                                            uint64_t start, uint64_t pages,
                                            uint64_t attribute) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
   d->any_add = true;
   /* edk2 ignores these two silently; dxemem also says so. */
-  if ((start & DXEMEM_PAGE_MASK) != 0 || !memory_type_valid_for_add(type)) {
-    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+  if ((start & DXEMEM_PAGE_MASK) != 0 || !dx_memory_type_valid_for_add(type)) {
+    return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   /* dxemem: only memory the region backs can enter the map. */
   if (pages > (UINT64_MAX >> DXEMEM_PAGE_SHIFT) ||
-      !region_contains(d, start, pages << DXEMEM_PAGE_SHIFT)) {
-    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+      !dx_region_contains(d, start, pages << DXEMEM_PAGE_SHIFT)) {
+    return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   uint64_t end = start + (pages << DXEMEM_PAGE_SHIFT) - 1;
 
   /* Remember overlaps: edk2 accepts them, but the checker's order rules
    * no longer hold afterwards. */
   if (pages != 0 && !d->overlap_added) {
-    for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-         r = list_next(d, r)) {
-      const map_entry *e = node(d, r);
+    for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+         r = dx_list_next(d, r)) {
+      const map_entry *e = dx_node(d, r);
       if (e->end >= e->start && e->start <= end && start <= e->end) {
         d->overlap_added = true;
         break;
@@ -38,58 +38,58 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
     }
   }
 
-  journal_begin(d);
-  status = core_add_range(d, type, start, end, attribute);
+  dx_journal_begin(d);
+  status = dx_core_add_range(d, type, start, end, attribute);
   if (status == DXEMEM_SUCCESS) {
-    status = core_free_memory_map_stack(d);
+    status = dx_core_free_memory_map_stack(d);
   }
   if (status != DXEMEM_SUCCESS) {
-    journal_rollback(d);
-    return api_leave(d, status);
+    dx_journal_rollback(d);
+    return dx_api_leave(d, status);
   }
-  journal_commit(d);
-  allocate_memory_type_information_bins(d);
-  return api_leave(d, DXEMEM_SUCCESS);
+  dx_journal_commit(d);
+  dx_allocate_memory_type_information_bins(d);
+  return dx_api_leave(d, DXEMEM_SUCCESS);
 }
 
 /* Models CoreAllocatePages (no guard, no profile). */
 dxemem_status dxemem_allocate_pages(dxemem *d, uint32_t allocate_type,
                                     uint32_t memory_type, uint64_t pages,
                                     uint64_t *memory) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  status =
-      core_internal_allocate_pages(d, allocate_type, memory_type, pages, memory);
-  return api_leave(d, status);
+  status = dx_core_internal_allocate_pages(d, allocate_type, memory_type, pages,
+                                           memory);
+  return dx_api_leave(d, status);
 }
 
 /* Models CoreFreePages (no memory attribute protocol). */
 dxemem_status dxemem_free_pages(dxemem *d, uint64_t memory, uint64_t pages) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  status = core_internal_free_pages(d, memory, pages);
-  return api_leave(d, status);
+  status = dx_core_internal_free_pages(d, memory, pages);
+  return dx_api_leave(d, status);
 }
 
 /* Models CoreUpdateMemoryAttributes. */
 dxemem_status dxemem_update_memory_attributes(dxemem *d, uint64_t start,
                                               uint64_t pages,
                                               uint64_t attributes) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  status = core_convert_pages_ex(d, start, pages, false, 0, true, attributes);
-  return api_leave(d, status);
+  status =
+      dx_core_convert_pages_ex(d, start, pages, false, 0, true, attributes);
+  return dx_api_leave(d, status);
 }
 
 static bool pool_alignment_ok(uint64_t alignment) {
-  return alignment >= DEFAULT_GRANULARITY &&
-         (alignment & (alignment - 1)) == 0;
+  return alignment >= DEFAULT_GRANULARITY && (alignment & (alignment - 1)) == 0;
 }
 
 /* CoreAllocatePoolPages as a call: the pool type must be one a caller may
@@ -97,7 +97,7 @@ static bool pool_alignment_ok(uint64_t alignment) {
 dxemem_status dxemem_allocate_pool_pages(dxemem *d, uint32_t pool_type,
                                          uint64_t pages, uint64_t alignment,
                                          uint64_t *memory) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
@@ -108,23 +108,23 @@ dxemem_status dxemem_allocate_pool_pages(dxemem *d, uint32_t pool_type,
                      : pool_type >= DXEMEM_OEM_RESERVED_MIN;
   if (memory == NULL || !type_ok || !pool_alignment_ok(alignment) ||
       pages == 0 || pages > (UINT64_MAX >> DXEMEM_PAGE_SHIFT)) {
-    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+    return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   uint64_t start = 0;
-  status = core_allocate_pool_pages(d, pool_type, pages, alignment, &start);
+  status = dx_core_allocate_pool_pages(d, pool_type, pages, alignment, &start);
   if (status == DXEMEM_SUCCESS) {
     *memory = start;
   }
-  return api_leave(d, status);
+  return dx_api_leave(d, status);
 }
 
 /* Models CoreFreePoolPages (edk2 drops the status; dxemem returns it). */
 dxemem_status dxemem_free_pool_pages(dxemem *d, uint64_t memory,
                                      uint64_t pages) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  status = core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
-  return api_leave(d, status);
+  status = dx_core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
+  return dx_api_leave(d, status);
 }

@@ -29,7 +29,7 @@ static bool type_is_runtime(uint32_t type) {
 }
 
 /* The initial tables, as edk2 defines them. */
-void statistics_init(dxemem *d) {
+void dx_statistics_init(dxemem *d) {
   for (uint32_t t = 0; t < MEMORY_TYPE_SLOTS; t++) {
     type_statistics *s = &d->stats[t];
     s->base_address = 0;
@@ -52,8 +52,9 @@ void statistics_init(dxemem *d) {
 
 /* Models the statistics update inside CoreConvertPagesEx. Every piece counts
  * the whole request, as in edk2. */
-void update_memory_statistics(dxemem *d, uint32_t old_type, uint32_t new_type,
-                              uint64_t start, uint64_t pages) {
+void dx_update_memory_statistics(dxemem *d, uint32_t old_type,
+                                 uint32_t new_type, uint64_t start,
+                                 uint64_t pages) {
   bool in_default = start >= d->default_base && start <= d->default_max;
   if (old_type < DXEMEM_MAX_MEMORY_TYPE) {
     type_statistics *s = &d->stats[old_type];
@@ -80,7 +81,7 @@ void update_memory_statistics(dxemem *d, uint32_t old_type, uint32_t new_type,
   }
 }
 
-bool memory_type_valid_for_add(uint32_t type) {
+bool dx_memory_type_valid_for_add(uint32_t type) {
   return !(type >= DXEMEM_MAX_MEMORY_TYPE && type < DXEMEM_OEM_RESERVED_MIN);
 }
 
@@ -112,8 +113,9 @@ static void finish_bins(dxemem *d) {
 
 static void round_slot_pages(dxemem *d, size_t index) {
   uint32_t type = d->info[index].type;
-  uint64_t granularity = granularity_for_type(d, type);
-  uint64_t bytes = (uint64_t)d->info[index].number_of_pages << DXEMEM_PAGE_SHIFT;
+  uint64_t granularity = dx_granularity_for_type(d, type);
+  uint64_t bytes = (uint64_t)d->info[index].number_of_pages
+                   << DXEMEM_PAGE_SHIFT;
   bytes = (bytes + granularity - 1) & ~(granularity - 1);
   d->info[index].number_of_pages = (uint32_t)(bytes >> DXEMEM_PAGE_SHIFT);
 }
@@ -121,7 +123,7 @@ static void round_slot_pages(dxemem *d, size_t index) {
 /* The second half of CoreAddMemoryDescriptor: allocate every bin top-down,
  * then free them all again and remember where they are. On the first
  * failure the bins got so far are freed and the next add tries again. */
-void allocate_memory_type_information_bins(dxemem *d) {
+void dx_allocate_memory_type_information_bins(dxemem *d) {
   if (d->bins_initialized) {
     return;
   }
@@ -132,7 +134,7 @@ void allocate_memory_type_information_bins(dxemem *d) {
     }
     round_slot_pages(d, i);
     type_statistics *s = &d->stats[type];
-    dxemem_status status = core_internal_allocate_pages(
+    dxemem_status status = dx_core_internal_allocate_pages(
         d, DXEMEM_ALLOCATE_ANY_PAGES, type, d->info[i].number_of_pages,
         &s->base_address);
     if (status != DXEMEM_SUCCESS) {
@@ -141,17 +143,16 @@ void allocate_memory_type_information_bins(dxemem *d) {
         if (t > DXEMEM_MAX_MEMORY_TYPE || d->info[j].number_of_pages == 0) {
           continue;
         }
-        (void)core_internal_free_pages(d, d->stats[t].base_address,
-                                       d->info[j].number_of_pages);
+        (void)dx_core_internal_free_pages(d, d->stats[t].base_address,
+                                          d->info[j].number_of_pages);
         d->stats[t].base_address = 0;
         d->stats[t].maximum_address = MAX_ALLOC_ADDRESS;
       }
       return;
     }
-    s->maximum_address = s->base_address +
-                         ((uint64_t)d->info[i].number_of_pages
-                          << DXEMEM_PAGE_SHIFT) -
-                         1;
+    s->maximum_address =
+        s->base_address +
+        ((uint64_t)d->info[i].number_of_pages << DXEMEM_PAGE_SHIFT) - 1;
     if (s->base_address < d->default_max) {
       d->default_max = s->base_address - 1;
     }
@@ -162,8 +163,8 @@ void allocate_memory_type_information_bins(dxemem *d) {
     if (type > DXEMEM_MAX_MEMORY_TYPE || d->info[i].number_of_pages == 0) {
       continue;
     }
-    (void)core_internal_free_pages(d, d->stats[type].base_address,
-                                   d->info[i].number_of_pages);
+    (void)dx_core_internal_free_pages(d, d->stats[type].base_address,
+                                      d->info[i].number_of_pages);
     d->stats[type].number_of_pages = d->info[i].number_of_pages;
     d->info[i].number_of_pages = 0;
   }
@@ -175,7 +176,7 @@ void allocate_memory_type_information_bins(dxemem *d) {
 static uint64_t bins_size_needed(const dxemem *d, uint64_t top) {
   uint64_t size = 0;
   for (size_t i = 0; slot_in_table(d, i); i++) {
-    uint64_t granularity = granularity_for_type(d, d->info[i].type);
+    uint64_t granularity = dx_granularity_for_type(d, d->info[i].type);
     uint64_t bytes = (uint64_t)d->info[i].number_of_pages << DXEMEM_PAGE_SHIFT;
     top -= bytes;
     size += bytes + (top & (granularity - 1));
@@ -188,16 +189,16 @@ static uint64_t bins_size_needed(const dxemem *d, uint64_t top) {
 dxemem_status dxemem_set_memory_type_information_range(dxemem *d,
                                                        uint64_t start,
                                                        uint64_t length) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
   if (d->bins_initialized) {
-    return api_leave(d, DXEMEM_ALREADY_STARTED);
+    return dx_api_leave(d, DXEMEM_ALREADY_STARTED);
   }
   uint64_t top = start + length;
   if (bins_size_needed(d, top) > length) {
-    return api_leave(d, DXEMEM_BAD_BUFFER_SIZE);
+    return dx_api_leave(d, DXEMEM_BAD_BUFFER_SIZE);
   }
   for (size_t i = 0; slot_in_table(d, i); i++) {
     uint32_t type = d->info[i].type;
@@ -206,7 +207,7 @@ dxemem_status dxemem_set_memory_type_information_range(dxemem *d,
     }
     type_statistics *s = &d->stats[type];
     uint64_t bytes = (uint64_t)d->info[i].number_of_pages << DXEMEM_PAGE_SHIFT;
-    top = (top - bytes) & ~(granularity_for_type(d, type) - 1);
+    top = (top - bytes) & ~(dx_granularity_for_type(d, type) - 1);
     s->base_address = top;
     s->maximum_address = top + bytes - 1;
     if (s->base_address < d->default_max) {
@@ -216,5 +217,5 @@ dxemem_status dxemem_set_memory_type_information_range(dxemem *d,
     d->info[i].number_of_pages = 0;
   }
   finish_bins(d);
-  return api_leave(d, DXEMEM_SUCCESS);
+  return dx_api_leave(d, DXEMEM_SUCCESS);
 }

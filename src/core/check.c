@@ -27,8 +27,9 @@ static void format_hex(char *out, uint64_t v) {
 }
 
 /* Fills *out with "WHAT at 0x..." without any libc formatting. */
-static dxemem_status violation(dxemem_violation *out, dxemem_violation_kind kind,
-                               uint64_t address, const char *what) {
+static dxemem_status violation(dxemem_violation *out,
+                               dxemem_violation_kind kind, uint64_t address,
+                               const char *what) {
   if (out != NULL) {
     out->kind = kind;
     out->address = address;
@@ -46,22 +47,24 @@ static dxemem_status violation(dxemem_violation *out, dxemem_violation_kind kind
   return DXEMEM_VOLUME_CORRUPTED;
 }
 
-static bool entry_is_empty(const map_entry *e) { return e->end + 1 == e->start; }
+static bool entry_is_empty(const map_entry *e) {
+  return e->end + 1 == e->start;
+}
 
 static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
   const map_entry *last = NULL;
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
-    const map_entry *e = node(d, r);
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
     if (entry_is_empty(e)) {
-      if (!region_contains(d, e->start, 0)) {
+      if (!dx_region_contains(d, e->start, 0)) {
         return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
                          "empty entry outside the region");
       }
       continue;
     }
     if (e->end < e->start ||
-        !region_contains(d, e->start, e->end - e->start + 1)) {
+        !dx_region_contains(d, e->start, e->end - e->start + 1)) {
       return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
                        "entry outside the region");
     }
@@ -89,18 +92,18 @@ static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
 static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
   uint64_t page = d->last_refuel_page;
   for (uint64_t i = 0; i < d->refuel_pages; i++) {
-    if (page == 0 || !ref_is_valid_entry(d, page) ||
-        !entry_seal_ok(d, page, node(d, page))) {
+    if (page == 0 || !dx_ref_is_valid_entry(d, page) ||
+        !dx_entry_seal_ok(d, page, dx_node(d, page))) {
       return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, page,
                        "refuel page chain broken");
     }
-    entry_ref holder = map_find_containing(d, page);
+    entry_ref holder = dx_map_find_containing(d, page);
     if (holder == REF_NULL ||
-        node(d, holder)->type != DXEMEM_BOOT_SERVICES_DATA) {
+        dx_node(d, holder)->type != DXEMEM_BOOT_SERVICES_DATA) {
       return violation(out, DXEMEM_VIOLATION_REFUEL_PAGE, page,
                        "entry page not held as EfiBootServicesData");
     }
-    page = node(d, page)->page_link;
+    page = dx_node(d, page)->page_link;
   }
   return DXEMEM_SUCCESS;
 }
@@ -122,14 +125,14 @@ static dxemem_status check_statistics(dxemem *d, dxemem_violation *out) {
   return DXEMEM_SUCCESS;
 }
 
-dxemem_status check_locked(dxemem *d, dxemem_violation *out) {
+dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out) {
   if (out != NULL) {
     out->kind = DXEMEM_VIOLATION_NONE;
     out->address = 0;
     out->message[0] = '\0';
   }
   uint64_t bad = 0;
-  if (validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
+  if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
     return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, bad,
                      "corrupted map entry");
   }
@@ -137,8 +140,7 @@ dxemem_status check_locked(dxemem *d, dxemem_violation *out) {
     return violation(out, DXEMEM_VIOLATION_STACK_NOT_EMPTY, d->map_depth,
                      "map stack not empty between calls, depth");
   }
-  if (d->map_entries + d->free_entries !=
-      d->refuel_pages * ENTRIES_PER_PAGE) {
+  if (d->map_entries + d->free_entries != d->refuel_pages * ENTRIES_PER_PAGE) {
     return violation(out, DXEMEM_VIOLATION_ENTRY_ACCOUNTING, d->refuel_pages,
                      "live + free entries differ from 64 x refuel pages");
   }
@@ -166,7 +168,7 @@ dxemem_status dxemem_check(dxemem *d, dxemem_violation *out) {
   if (d->config.lock != NULL) {
     d->config.lock(d->config.user_context);
   }
-  dxemem_status status = check_locked(d, out);
+  dxemem_status status = dx_check_locked(d, out);
   if (d->config.unlock != NULL) {
     d->config.unlock(d->config.user_context);
   }

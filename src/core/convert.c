@@ -19,20 +19,20 @@
  * original, or the stack entry made by a centre split). */
 static entry_ref isolate_piece(dxemem *d, entry_ref ref, uint64_t start,
                                uint64_t range_end) {
-  const map_entry *e = node(d, ref);
+  const map_entry *e = dx_node(d, ref);
   if (e->start == start) {
-    entry_set_range(d, ref, range_end + 1, e->end);
+    dx_entry_set_range(d, ref, range_end + 1, e->end);
     return ref;
   }
   if (e->end == range_end) {
-    entry_set_range(d, ref, e->start, start - 1);
+    dx_entry_set_range(d, ref, e->start, start - 1);
     return ref;
   }
   /* Centre: the part above the piece becomes a new entry on the stack, with
    * the same type and attribute. */
   entry_ref slot = REF_STACK(d->map_depth);
-  journal_touch(d, slot);
-  map_entry *s = node(d, slot);
+  dx_journal_touch(d, slot);
+  map_entry *s = dx_node(d, slot);
   s->signature = DXEMEM_ENTRY_SIGNATURE;
   s->from_pages = 0;
   s->type = e->type;
@@ -40,11 +40,11 @@ static entry_ref isolate_piece(dxemem *d, entry_ref ref, uint64_t start,
   s->end = e->end;
   s->attribute = e->attribute;
   s->page_link = 0;
-  entry_seal(d, slot);
-  entry_set_range(d, ref, e->start, start - 1);
-  list_insert_tail(d, REF_MAP_HEAD, slot);
+  dx_entry_seal(d, slot);
+  dx_entry_set_range(d, ref, e->start, start - 1);
+  dx_list_insert_tail(d, REF_MAP_HEAD, slot);
   d->map_depth += 1;
-  emit_stack_event(d, DXEMEM_EVENT_STACK_PUSH, s, false);
+  dx_emit_stack_event(d, DXEMEM_EVENT_STACK_PUSH, s, false);
   return slot;
 }
 
@@ -53,11 +53,11 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
                                    uint64_t pages, bool changing_type,
                                    uint32_t new_type, uint64_t new_attributes,
                                    uint64_t *range_end_out) {
-  entry_ref ref = map_find_containing(d, start);
+  entry_ref ref = dx_map_find_containing(d, start);
   if (ref == REF_NULL) {
     return DXEMEM_NOT_FOUND;
   }
-  const map_entry *e = node(d, ref);
+  const map_entry *e = dx_node(d, ref);
 
   /* An allocation must fit in one entry. */
   if (changing_type && new_type != DXEMEM_CONVENTIONAL_MEMORY && e->end < end) {
@@ -67,8 +67,8 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
   *range_end_out = range_end;
 
   if (changing_type) {
-    emit_event(d, DXEMEM_EVENT_CONVERT_TYPE, new_type, start, range_end,
-               e->attribute);
+    dx_emit_event(d, DXEMEM_EVENT_CONVERT_TYPE, new_type, start, range_end,
+                  e->attribute);
     /* Allocate only free memory, free only allocated memory. */
     bool to_free = new_type == DXEMEM_CONVENTIONAL_MEMORY;
     bool is_free = e->type == DXEMEM_CONVENTIONAL_MEMORY;
@@ -76,48 +76,50 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
       return DXEMEM_NOT_FOUND;
     }
     /* dxemem: edk2 would free the page and later corrupt its list. */
-    if (to_free && range_holds_map_entries(d, start, range_end)) {
+    if (to_free && dx_range_holds_map_entries(d, start, range_end)) {
       return DXEMEM_ACCESS_DENIED;
     }
   } else {
-    emit_event(d, DXEMEM_EVENT_CONVERT_ATTRIBUTE, e->type, start, range_end,
-               new_attributes);
+    dx_emit_event(d, DXEMEM_EVENT_CONVERT_ATTRIBUTE, e->type, start, range_end,
+                  new_attributes);
   }
   /* A piece pushes at most two stack entries (split, then add range). */
   if (d->map_depth + 2 > MAX_MAP_DEPTH) {
     return DXEMEM_OUT_OF_RESOURCES;
   }
 
-  journal_begin(d);
+  dx_journal_begin(d);
   if (changing_type) {
-    update_memory_statistics(d, e->type, new_type, start, pages);
+    dx_update_memory_statistics(d, e->type, new_type, start, pages);
   }
 
   entry_ref rest = isolate_piece(d, ref, start, range_end);
-  const map_entry *r = node(d, rest);
+  const map_entry *r = dx_node(d, rest);
   uint64_t attribute = changing_type ? r->attribute : new_attributes;
   uint32_t type = changing_type ? new_type : r->type;
   if (r->start == r->end + 1) {
-    remove_memory_map_entry(d, rest);
+    dx_remove_memory_map_entry(d, rest);
   }
 
-  dxemem_status status = core_add_range(d, type, start, range_end, attribute);
+  dxemem_status status =
+      dx_core_add_range(d, type, start, range_end, attribute);
   if (status == DXEMEM_SUCCESS) {
-    status = core_free_memory_map_stack(d);
+    status = dx_core_free_memory_map_stack(d);
   }
   if (status != DXEMEM_SUCCESS) {
-    journal_rollback(d);
+    dx_journal_rollback(d);
     return status;
   }
-  journal_commit(d);
+  dx_journal_commit(d);
   return DXEMEM_SUCCESS;
 }
 
 /* Models CoreConvertPagesEx (either the type or the attributes change). */
-dxemem_status core_convert_pages_ex(dxemem *d, uint64_t start, uint64_t pages,
-                                    bool changing_type, uint32_t new_type,
-                                    bool changing_attributes,
-                                    uint64_t new_attributes) {
+dxemem_status dx_core_convert_pages_ex(dxemem *d, uint64_t start,
+                                       uint64_t pages, bool changing_type,
+                                       uint32_t new_type,
+                                       bool changing_attributes,
+                                       uint64_t new_attributes) {
   (void)changing_attributes;
   uint64_t bytes = pages << DXEMEM_PAGE_SHIFT;
   uint64_t end = start + bytes - 1;
@@ -138,7 +140,7 @@ dxemem_status core_convert_pages_ex(dxemem *d, uint64_t start, uint64_t pages,
 }
 
 /* Models CoreConvertPages. */
-dxemem_status core_convert_pages(dxemem *d, uint64_t start, uint64_t pages,
-                                 uint32_t new_type) {
-  return core_convert_pages_ex(d, start, pages, true, new_type, false, 0);
+dxemem_status dx_core_convert_pages(dxemem *d, uint64_t start, uint64_t pages,
+                                    uint32_t new_type) {
+  return dx_core_convert_pages_ex(d, start, pages, true, new_type, false, 0);
 }

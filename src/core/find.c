@@ -8,9 +8,9 @@
 /* Models CoreFindFreePagesI: the highest aligned end among the free,
  * non-special-purpose entries that can hold the pages inside [min, max].
  * Returns 0 when nothing fits (0 is never a usable result). */
-uint64_t core_find_free_pages_i(dxemem *d, uint64_t max_address,
-                                uint64_t min_address, uint64_t pages,
-                                uint64_t alignment) {
+uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
+                                   uint64_t min_address, uint64_t pages,
+                                   uint64_t alignment) {
   if (max_address < DXEMEM_PAGE_MASK || pages == 0) {
     return 0;
   }
@@ -23,9 +23,9 @@ uint64_t core_find_free_pages_i(dxemem *d, uint64_t max_address,
 
   uint64_t bytes = pages << DXEMEM_PAGE_SHIFT;
   uint64_t target = 0;
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
-    const map_entry *e = node(d, r);
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
     if (e->type != DXEMEM_CONVENTIONAL_MEMORY ||
         (e->attribute & DXEMEM_MEMORY_SP) != 0) {
       continue;
@@ -63,21 +63,21 @@ uint64_t core_find_free_pages_i(dxemem *d, uint64_t max_address,
 
 /* Models FindFreePages. With no GCD map, PromoteMemoryResource finds
  * nothing, so the last resort is the plain search below max_address. */
-uint64_t find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
-                         uint32_t new_type, uint64_t alignment) {
+uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
+                            uint32_t new_type, uint64_t alignment) {
   uint64_t start;
   if (new_type < DXEMEM_MAX_MEMORY_TYPE &&
       max_address >= d->stats[new_type].maximum_address) {
-    start = core_find_free_pages_i(d, d->stats[new_type].maximum_address,
-                                   d->stats[new_type].base_address, pages,
-                                   alignment);
+    start = dx_core_find_free_pages_i(d, d->stats[new_type].maximum_address,
+                                      d->stats[new_type].base_address, pages,
+                                      alignment);
     if (start != 0) {
       return start;
     }
   }
 
   if (max_address >= d->default_max) {
-    start = core_find_free_pages_i(d, d->default_max, 0, pages, alignment);
+    start = dx_core_find_free_pages_i(d, d->default_max, 0, pages, alignment);
     if (start != 0) {
       if (start < d->default_base) {
         d->default_base = start;
@@ -86,5 +86,5 @@ uint64_t find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
     }
   }
 
-  return core_find_free_pages_i(d, max_address, 0, pages, alignment);
+  return dx_core_find_free_pages_i(d, max_address, 0, pages, alignment);
 }

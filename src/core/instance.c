@@ -5,19 +5,21 @@
  */
 #include "internal.h"
 
-size_t dxemem_instance_size(void) { return sizeof(struct dxemem); }
+size_t dxemem_instance_size(void) {
+  return sizeof(struct dxemem);
+}
 
 static bool granularity_supported(uint64_t bytes) {
   return bytes == DEFAULT_GRANULARITY || bytes == UINT64_C(65536);
 }
 
 static void init_head(dxemem *d, entry_ref head) {
-  map_entry *h = node(d, head);
+  map_entry *h = dx_node(d, head);
   memset(h, 0, sizeof *h);
   h->signature = DXEMEM_ENTRY_SIGNATURE;
   h->next = head;
   h->prev = head;
-  entry_seal(d, head);
+  dx_entry_seal(d, head);
 }
 
 dxemem_status dxemem_create(void *storage, size_t storage_size,
@@ -59,7 +61,7 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
                 UINT64_C(0x6a09e667f3bcc908);
   init_head(d, REF_MAP_HEAD);
   init_head(d, REF_FREE_HEAD);
-  statistics_init(d);
+  dx_statistics_init(d);
   *out = d;
   return DXEMEM_SUCCESS;
 }
@@ -75,7 +77,7 @@ static bool instance_ok(const dxemem *d) {
 }
 
 dxemem_status dxemem_set_runtime_granularity(dxemem *d, uint64_t bytes) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
@@ -86,12 +88,12 @@ dxemem_status dxemem_set_runtime_granularity(dxemem *d, uint64_t bytes) {
   } else {
     d->runtime_granularity = bytes;
   }
-  return api_leave(d, status);
+  return dx_api_leave(d, status);
 }
 
 dxemem_status dxemem_set_memory_type_information(
     dxemem *d, const dxemem_memory_type_information *entries, size_t count) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
@@ -106,12 +108,12 @@ dxemem_status dxemem_set_memory_type_information(
     d->info[count].type = DXEMEM_MAX_MEMORY_TYPE;
     d->info[count].number_of_pages = 0;
   }
-  return api_leave(d, status);
+  return dx_api_leave(d, status);
 }
 
 /* ---- region ------------------------------------------------------------- */
 
-void *region_host_of(const dxemem *d, uint64_t phys, uint64_t length) {
+void *dx_region_host_of(const dxemem *d, uint64_t phys, uint64_t length) {
   if (phys < d->region_base) {
     return NULL;
   }
@@ -122,15 +124,15 @@ void *region_host_of(const dxemem *d, uint64_t phys, uint64_t length) {
   return d->region_host + offset;
 }
 
-bool region_contains(const dxemem *d, uint64_t start, uint64_t length) {
-  return region_host_of(d, start, length) != NULL;
+bool dx_region_contains(const dxemem *d, uint64_t start, uint64_t length) {
+  return dx_region_host_of(d, start, length) != NULL;
 }
 
 void *dxemem_phys_to_host(const dxemem *d, uint64_t phys, uint64_t length) {
   if (!instance_ok(d)) {
     return NULL;
   }
-  return region_host_of(d, phys, length);
+  return dx_region_host_of(d, phys, length);
 }
 
 bool dxemem_host_to_phys(const dxemem *d, const void *host, uint64_t *phys) {
@@ -148,8 +150,8 @@ bool dxemem_host_to_phys(const dxemem *d, const void *host, uint64_t *phys) {
 
 /* ---- events, lock, call prologue --------------------------------------- */
 
-void emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
-                uint64_t start, uint64_t end, uint64_t attribute) {
+void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
+                   uint64_t start, uint64_t end, uint64_t attribute) {
   if (d->config.event == NULL) {
     return;
   }
@@ -164,8 +166,8 @@ void emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
   d->config.event(d->config.user_context, &ev);
 }
 
-void emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
-                      bool merged_away) {
+void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
+                         bool merged_away) {
   if (d->config.event == NULL) {
     return;
   }
@@ -184,7 +186,7 @@ void emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
 /* Every public call that reads or changes the map starts here: take the
  * lock, then make sure nobody scribbled over the entries, so the algorithms
  * can trust every link they follow. */
-dxemem_status api_enter(dxemem *d) {
+dxemem_status dx_api_enter(dxemem *d) {
   if (!instance_ok(d)) {
     return DXEMEM_INVALID_PARAMETER;
   }
@@ -192,7 +194,7 @@ dxemem_status api_enter(dxemem *d) {
     d->config.lock(d->config.user_context);
   }
   uint64_t bad = 0;
-  if (validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
+  if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
     d->last_corruption = bad;
     if (d->config.unlock != NULL) {
       d->config.unlock(d->config.user_context);
@@ -202,10 +204,10 @@ dxemem_status api_enter(dxemem *d) {
   return DXEMEM_SUCCESS;
 }
 
-dxemem_status api_leave(dxemem *d, dxemem_status status) {
+dxemem_status dx_api_leave(dxemem *d, dxemem_status status) {
   if (d->config.check_every_call) {
     dxemem_violation v;
-    if (check_locked(d, &v) != DXEMEM_SUCCESS &&
+    if (dx_check_locked(d, &v) != DXEMEM_SUCCESS &&
         d->config.assert_failed != NULL) {
       d->config.assert_failed(d->config.user_context, v.message);
     }
@@ -244,8 +246,9 @@ dxemem_status dxemem_get_default_range(const dxemem *d, uint64_t *base,
   return DXEMEM_SUCCESS;
 }
 
-dxemem_status dxemem_get_memory_type_information(
-    const dxemem *d, size_t index, dxemem_memory_type_information *out) {
+dxemem_status
+dxemem_get_memory_type_information(const dxemem *d, size_t index,
+                                   dxemem_memory_type_information *out) {
   if (!instance_ok(d) || out == NULL || index >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
@@ -276,13 +279,13 @@ dxemem_status dxemem_for_each_entry(dxemem *d,
   if (visit == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
-    const map_entry *e = node(d, r);
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
     dxemem_entry_info info;
     info.start = e->start;
     info.end = e->end;
@@ -294,7 +297,7 @@ dxemem_status dxemem_for_each_entry(dxemem *d,
       break;
     }
   }
-  return api_leave(d, DXEMEM_SUCCESS);
+  return dx_api_leave(d, DXEMEM_SUCCESS);
 }
 
 dxemem_status dxemem_get_counts(const dxemem *d, dxemem_counts *out) {

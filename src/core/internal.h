@@ -27,40 +27,40 @@
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 
-#define DXEMEM_INSTANCE_MAGIC     UINT32_C(0x4d455844) /* "DXEM" */
-#define DXEMEM_ENTRY_SIGNATURE    UINT32_C(0x504d4d44) /* "DMMP" */
-#define MAP_ENTRY_SIZE            64u
-#define ENTRIES_PER_PAGE          64u /* 4 KiB / sizeof (MEMORY_MAP) on X64 */
-#define MAX_MAP_DEPTH             6u
-#define MEMORY_TYPE_SLOTS         17u /* EfiMaxMemoryType + 1 */
-#define MAX_ALLOC_ADDRESS         UINT64_MAX
-#define DEFAULT_GRANULARITY       UINT64_C(4096)
-#define JOURNAL_CAPACITY          96u
+#define DXEMEM_INSTANCE_MAGIC UINT32_C(0x4d455844)  /* "DXEM" */
+#define DXEMEM_ENTRY_SIGNATURE UINT32_C(0x504d4d44) /* "DMMP" */
+#define MAP_ENTRY_SIZE 64u
+#define ENTRIES_PER_PAGE 64u /* 4 KiB / sizeof (MEMORY_MAP) on X64 */
+#define MAX_MAP_DEPTH 6u
+#define MEMORY_TYPE_SLOTS 17u /* EfiMaxMemoryType + 1 */
+#define MAX_ALLOC_ADDRESS UINT64_MAX
+#define DEFAULT_GRANULARITY UINT64_C(4096)
+#define JOURNAL_CAPACITY 96u
 
 typedef uint64_t entry_ref;
 
 /* References to the nodes kept in the instance: odd, so never an entry
  * address (entries are 64-byte aligned). 0 is edk2's NULL ForwardLink. */
-#define REF_NULL                  UINT64_C(0)
-#define REF_MAP_HEAD              UINT64_C(1)
-#define REF_FREE_HEAD             UINT64_C(3)
-#define REF_STACK(i)              (UINT64_C(5) + 2u * (uint64_t)(i))
-#define REF_IS_HOST(r)            (((r) & 1u) != 0)
+#define REF_NULL UINT64_C(0)
+#define REF_MAP_HEAD UINT64_C(1)
+#define REF_FREE_HEAD UINT64_C(3)
+#define REF_STACK(i) (UINT64_C(5) + 2u * (uint64_t)(i))
+#define REF_IS_HOST(r) (((r)&1u) != 0)
 
 /* MEMORY_MAP: one gMemoryMap entry. 64 bytes, like edk2's on X64. */
 typedef struct map_entry {
   uint32_t signature;
-  uint32_t seal;        /* keyed hash of the data fields and the address */
-  entry_ref next;       /* Link.ForwardLink */
-  entry_ref prev;       /* Link.BackLink */
+  uint32_t seal;  /* keyed hash of the data fields and the address */
+  entry_ref next; /* Link.ForwardLink */
+  entry_ref prev; /* Link.BackLink */
   uint64_t start;
-  uint64_t end;         /* last byte; start - 1 for an empty entry */
+  uint64_t end; /* last byte; start - 1 for an empty entry */
   uint64_t attribute;
   uint32_t type;
-  uint8_t from_pages;   /* FromPages: lives in a refuel page */
+  uint8_t from_pages; /* FromPages: lives in a refuel page */
   uint8_t reserved8;
   uint16_t reserved16;
-  uint64_t page_link;   /* slot 0 of a refuel page: the previous refuel page */
+  uint64_t page_link; /* slot 0 of a refuel page: the previous refuel page */
 } map_entry;
 
 _Static_assert(sizeof(map_entry) == MAP_ENTRY_SIZE, "MEMORY_MAP is 64 bytes");
@@ -100,37 +100,38 @@ struct dxemem {
   uint64_t region_base;
   uint64_t region_size;
   uint8_t *region_host;
-  uint64_t runtime_granularity;   /* RUNTIME_PAGE_ALLOCATION_GRANULARITY */
+  uint64_t runtime_granularity; /* RUNTIME_PAGE_ALLOCATION_GRANULARITY */
 
-  dxemem_config config;           /* callbacks and flags */
+  dxemem_config config; /* callbacks and flags */
 
   /* gMemoryMap, mFreeMemoryMapEntryList, mMapStack. */
   map_entry map_head;
   map_entry free_head;
   map_entry stack[MAX_MAP_DEPTH];
-  uint64_t map_depth;             /* mMapDepth */
-  uint32_t freeing_stack;         /* mFreeMapStack */
-  uint64_t map_key;               /* mMemoryMapKey */
-  uint64_t map_entries;           /* pool entries linked in gMemoryMap */
-  uint64_t free_entries;          /* entries on the free list */
+  uint64_t map_depth;     /* mMapDepth */
+  uint32_t freeing_stack; /* mFreeMapStack */
+  uint64_t map_key;       /* mMemoryMapKey */
+  uint64_t map_entries;   /* pool entries linked in gMemoryMap */
+  uint64_t free_entries;  /* entries on the free list */
   uint64_t refuel_pages;
-  uint64_t last_refuel_page;      /* head of the refuel page chain */
+  uint64_t last_refuel_page; /* head of the refuel page chain */
 
   /* Bins. */
-  type_statistics stats[MEMORY_TYPE_SLOTS];          /* mMemoryTypeStatistics */
-  dxemem_memory_type_information info[MEMORY_TYPE_SLOTS]; /* gMemoryTypeInformation */
-  uint64_t default_base;          /* mDefaultBaseAddress */
-  uint64_t default_max;           /* mDefaultMaximumAddress */
-  bool bins_initialized;          /* mMemoryTypeInformationInitialized */
+  type_statistics stats[MEMORY_TYPE_SLOTS]; /* mMemoryTypeStatistics */
+  dxemem_memory_type_information
+      info[MEMORY_TYPE_SLOTS]; /* gMemoryTypeInformation */
+  uint64_t default_base;       /* mDefaultBaseAddress */
+  uint64_t default_max;        /* mDefaultMaximumAddress */
+  bool bins_initialized;       /* mMemoryTypeInformationInitialized */
 
   /* dxemem's own bookkeeping. */
-  bool any_add;                   /* setup is closed after the first add */
-  bool overlap_added;             /* an add overlapped: order checks are off */
-  bool counter_truncated;         /* a high-water slot got a 32-bit cut */
+  bool any_add;           /* setup is closed after the first add */
+  bool overlap_added;     /* an add overlapped: order checks are off */
+  bool counter_truncated; /* a high-water slot got a 32-bit cut */
   uint64_t seal_key;
   uint64_t last_corruption;
   uint64_t last_checked_key;
-  map_entry poison;               /* returned for a reference that is bad */
+  map_entry poison; /* returned for a reference that is bad */
 
   /* Roll-back journal of the running transaction. */
   bool journal_active;
@@ -141,81 +142,83 @@ struct dxemem {
 };
 
 /* ---- instance.c: region, events, locking -------------------------------- */
-void *region_host_of(const dxemem *d, uint64_t phys, uint64_t length);
-bool region_contains(const dxemem *d, uint64_t start, uint64_t length);
-void emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
-                uint64_t start, uint64_t end, uint64_t attribute);
-void emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
-                      bool merged_away);
+void *dx_region_host_of(const dxemem *d, uint64_t phys, uint64_t length);
+bool dx_region_contains(const dxemem *d, uint64_t start, uint64_t length);
+void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
+                   uint64_t start, uint64_t end, uint64_t attribute);
+void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
+                         bool merged_away);
 /* Common prologue/epilogue of every public state-changing call. */
-dxemem_status api_enter(dxemem *d);
-dxemem_status api_leave(dxemem *d, dxemem_status status);
+dxemem_status dx_api_enter(dxemem *d);
+dxemem_status dx_api_leave(dxemem *d, dxemem_status status);
 
 /* ---- map_list.c: the entry list interface ------------------------------ */
-map_entry *node(dxemem *d, entry_ref ref);
-void entry_seal(dxemem *d, entry_ref ref);
-bool entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e);
-entry_ref list_first(dxemem *d, entry_ref head);
-entry_ref list_next(dxemem *d, entry_ref ref);
-bool list_is_empty(dxemem *d, entry_ref head);
-void list_insert_before(dxemem *d, entry_ref at, entry_ref ref);
-void list_insert_tail(dxemem *d, entry_ref head, entry_ref ref);
-void list_unlink(dxemem *d, entry_ref ref);
-void entry_set_range(dxemem *d, entry_ref ref, uint64_t start, uint64_t end);
-entry_ref map_find_containing(dxemem *d, uint64_t address);
+map_entry *dx_node(dxemem *d, entry_ref ref);
+void dx_entry_seal(dxemem *d, entry_ref ref);
+bool dx_entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e);
+entry_ref dx_list_first(dxemem *d, entry_ref head);
+entry_ref dx_list_next(dxemem *d, entry_ref ref);
+bool dx_list_is_empty(dxemem *d, entry_ref head);
+void dx_list_insert_before(dxemem *d, entry_ref at, entry_ref ref);
+void dx_list_insert_tail(dxemem *d, entry_ref head, entry_ref ref);
+void dx_list_unlink(dxemem *d, entry_ref ref);
+void dx_entry_set_range(dxemem *d, entry_ref ref, uint64_t start, uint64_t end);
+entry_ref dx_map_find_containing(dxemem *d, uint64_t address);
 /* Validation of the allocator's structures in the region. */
-dxemem_status validate_map_list(dxemem *d, uint64_t *bad_address);
-dxemem_status validate_free_node(dxemem *d, entry_ref ref,
-                                 uint64_t *bad_address);
-bool ref_is_valid_entry(const dxemem *d, entry_ref ref);
+dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address);
+dxemem_status dx_validate_free_node(dxemem *d, entry_ref ref,
+                                    uint64_t *bad_address);
+bool dx_ref_is_valid_entry(const dxemem *d, entry_ref ref);
 /* Journal: transactions that can be rolled back. */
-void journal_begin(dxemem *d);
-void journal_commit(dxemem *d);
-void journal_touch(dxemem *d, entry_ref ref);
-void journal_rollback(dxemem *d);
+void dx_journal_begin(dxemem *d);
+void dx_journal_commit(dxemem *d);
+void dx_journal_touch(dxemem *d, entry_ref ref);
+void dx_journal_rollback(dxemem *d);
 
 /* ---- map_entry.c: CoreAddRange, the map stack and the entry pool -------- */
-dxemem_status core_add_range(dxemem *d, uint32_t type, uint64_t start,
-                             uint64_t end, uint64_t attribute);
-void remove_memory_map_entry(dxemem *d, entry_ref ref);
-entry_ref allocate_memory_map_entry(dxemem *d);
-dxemem_status core_free_memory_map_stack(dxemem *d);
-bool range_holds_map_entries(dxemem *d, uint64_t start, uint64_t end);
+dxemem_status dx_core_add_range(dxemem *d, uint32_t type, uint64_t start,
+                                uint64_t end, uint64_t attribute);
+void dx_remove_memory_map_entry(dxemem *d, entry_ref ref);
+entry_ref dx_allocate_memory_map_entry(dxemem *d);
+dxemem_status dx_core_free_memory_map_stack(dxemem *d);
+bool dx_range_holds_map_entries(dxemem *d, uint64_t start, uint64_t end);
 
 /* ---- convert.c: CoreConvertPagesEx ------------------------------------- */
-dxemem_status core_convert_pages_ex(dxemem *d, uint64_t start, uint64_t pages,
-                                    bool changing_type, uint32_t new_type,
-                                    bool changing_attributes,
-                                    uint64_t new_attributes);
-dxemem_status core_convert_pages(dxemem *d, uint64_t start, uint64_t pages,
-                                 uint32_t new_type);
+dxemem_status dx_core_convert_pages_ex(dxemem *d, uint64_t start,
+                                       uint64_t pages, bool changing_type,
+                                       uint32_t new_type,
+                                       bool changing_attributes,
+                                       uint64_t new_attributes);
+dxemem_status dx_core_convert_pages(dxemem *d, uint64_t start, uint64_t pages,
+                                    uint32_t new_type);
 
 /* ---- find.c: CoreFindFreePagesI / FindFreePages ------------------------ */
-uint64_t core_find_free_pages_i(dxemem *d, uint64_t max_address,
-                                uint64_t min_address, uint64_t pages,
-                                uint64_t alignment);
-uint64_t find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
-                         uint32_t new_type, uint64_t alignment);
+uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
+                                   uint64_t min_address, uint64_t pages,
+                                   uint64_t alignment);
+uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
+                            uint32_t new_type, uint64_t alignment);
 
 /* ---- pages.c: allocate / free ------------------------------------------ */
-uint64_t granularity_for_type(const dxemem *d, uint32_t type);
-dxemem_status core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
-                                           uint32_t memory_type, uint64_t pages,
-                                           uint64_t *memory);
-dxemem_status core_internal_free_pages(dxemem *d, uint64_t memory,
-                                       uint64_t pages);
-dxemem_status core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
-                                       uint64_t pages, uint64_t alignment,
-                                       uint64_t *start);
+uint64_t dx_granularity_for_type(const dxemem *d, uint32_t type);
+dxemem_status dx_core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
+                                              uint32_t memory_type,
+                                              uint64_t pages, uint64_t *memory);
+dxemem_status dx_core_internal_free_pages(dxemem *d, uint64_t memory,
+                                          uint64_t pages);
+dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
+                                          uint64_t pages, uint64_t alignment,
+                                          uint64_t *start);
 
 /* ---- check.c: the invariant checker, with the lock held --------------- */
-dxemem_status check_locked(dxemem *d, dxemem_violation *out);
+dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out);
 
 /* ---- bins.c: memory type information ----------------------------------- */
-void statistics_init(dxemem *d);
-void allocate_memory_type_information_bins(dxemem *d);
-void update_memory_statistics(dxemem *d, uint32_t old_type, uint32_t new_type,
-                              uint64_t start, uint64_t pages);
-bool memory_type_valid_for_add(uint32_t type);
+void dx_statistics_init(dxemem *d);
+void dx_allocate_memory_type_information_bins(dxemem *d);
+void dx_update_memory_statistics(dxemem *d, uint32_t old_type,
+                                 uint32_t new_type, uint64_t start,
+                                 uint64_t pages);
+bool dx_memory_type_valid_for_add(uint32_t type);
 
 #endif /* DXEMEM_CORE_INTERNAL_H */

@@ -16,7 +16,7 @@
  */
 #include "internal.h"
 
-map_entry *node(dxemem *d, entry_ref ref) {
+map_entry *dx_node(dxemem *d, entry_ref ref) {
   if (ref == REF_MAP_HEAD) {
     return &d->map_head;
   }
@@ -27,7 +27,7 @@ map_entry *node(dxemem *d, entry_ref ref) {
     uint64_t slot = (ref - REF_STACK(0)) / 2u;
     return &d->stack[slot < MAX_MAP_DEPTH ? slot : 0];
   }
-  map_entry *e = (map_entry *)region_host_of(d, ref, MAP_ENTRY_SIZE);
+  map_entry *e = (map_entry *)dx_region_host_of(d, ref, MAP_ENTRY_SIZE);
   if (e == NULL || (ref % MAP_ENTRY_SIZE) != 0) {
     /* Never reached after validation; a bad reference must not crash. */
     d->last_corruption = ref;
@@ -55,76 +55,81 @@ static uint32_t entry_hash(const dxemem *d, entry_ref ref, const map_entry *e) {
   return (uint32_t)(h >> 32);
 }
 
-void entry_seal(dxemem *d, entry_ref ref) {
-  map_entry *e = node(d, ref);
+void dx_entry_seal(dxemem *d, entry_ref ref) {
+  map_entry *e = dx_node(d, ref);
   e->seal = entry_hash(d, ref, e);
 }
 
-bool entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e) {
+bool dx_entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e) {
   return e->signature == DXEMEM_ENTRY_SIGNATURE &&
          e->seal == entry_hash(d, ref, e);
 }
 
 /* A reference that may name an entry in the region: aligned, inside. */
-bool ref_is_valid_entry(const dxemem *d, entry_ref ref) {
+bool dx_ref_is_valid_entry(const dxemem *d, entry_ref ref) {
   if (ref == REF_NULL || (ref % MAP_ENTRY_SIZE) != 0) {
     return false;
   }
-  return region_host_of(d, ref, MAP_ENTRY_SIZE) != NULL;
+  return dx_region_host_of(d, ref, MAP_ENTRY_SIZE) != NULL;
 }
 
-entry_ref list_first(dxemem *d, entry_ref head) { return node(d, head)->next; }
+entry_ref dx_list_first(dxemem *d, entry_ref head) {
+  return dx_node(d, head)->next;
+}
 
-entry_ref list_next(dxemem *d, entry_ref ref) { return node(d, ref)->next; }
+entry_ref dx_list_next(dxemem *d, entry_ref ref) {
+  return dx_node(d, ref)->next;
+}
 
-bool list_is_empty(dxemem *d, entry_ref head) {
-  return node(d, head)->next == head;
+bool dx_list_is_empty(dxemem *d, entry_ref head) {
+  return dx_node(d, head)->next == head;
 }
 
 /* InsertTailList (at, ref): ref goes just before at. */
-void list_insert_before(dxemem *d, entry_ref at, entry_ref ref) {
-  entry_ref prev = node(d, at)->prev;
-  journal_touch(d, ref);
-  journal_touch(d, prev);
-  journal_touch(d, at);
-  map_entry *n = node(d, ref);
+void dx_list_insert_before(dxemem *d, entry_ref at, entry_ref ref) {
+  entry_ref prev = dx_node(d, at)->prev;
+  dx_journal_touch(d, ref);
+  dx_journal_touch(d, prev);
+  dx_journal_touch(d, at);
+  map_entry *n = dx_node(d, ref);
   n->next = at;
   n->prev = prev;
-  node(d, prev)->next = ref;
-  node(d, at)->prev = ref;
+  dx_node(d, prev)->next = ref;
+  dx_node(d, at)->prev = ref;
 }
 
-void list_insert_tail(dxemem *d, entry_ref head, entry_ref ref) {
-  list_insert_before(d, head, ref);
+void dx_list_insert_tail(dxemem *d, entry_ref head, entry_ref ref) {
+  dx_list_insert_before(d, head, ref);
 }
 
 /* RemoveEntryList: the node's own links are left for the caller. */
-void list_unlink(dxemem *d, entry_ref ref) {
-  map_entry *n = node(d, ref);
+void dx_list_unlink(dxemem *d, entry_ref ref) {
+  map_entry *n = dx_node(d, ref);
   entry_ref prev = n->prev;
   entry_ref next = n->next;
-  journal_touch(d, ref);
-  journal_touch(d, prev);
-  journal_touch(d, next);
-  node(d, prev)->next = next;
-  node(d, next)->prev = prev;
+  dx_journal_touch(d, ref);
+  dx_journal_touch(d, prev);
+  dx_journal_touch(d, next);
+  dx_node(d, prev)->next = next;
+  dx_node(d, next)->prev = prev;
 }
 
-void entry_set_range(dxemem *d, entry_ref ref, uint64_t start, uint64_t end) {
-  journal_touch(d, ref);
-  map_entry *e = node(d, ref);
+void dx_entry_set_range(dxemem *d, entry_ref ref, uint64_t start,
+                        uint64_t end) {
+  dx_journal_touch(d, ref);
+  map_entry *e = dx_node(d, ref);
   e->start = start;
   e->end = end;
-  entry_seal(d, ref);
+  dx_entry_seal(d, ref);
 }
 
 /* The first entry with start <= address < end, as CoreConvertPagesEx and
  * CoreInternalFreePages search (note: end is the last byte, and edk2 still
  * compares with '>', which only matters for empty entries). */
-entry_ref map_find_containing(dxemem *d, uint64_t address) {
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
-    const map_entry *e = node(d, r);
+entry_ref dx_map_find_containing(dxemem *d, uint64_t address) {
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
     if (e->start <= address && e->end > address) {
       return r;
     }
@@ -148,40 +153,40 @@ static uint64_t walk_list(dxemem *d, entry_ref head, bool allow_stack,
   uint64_t limit = d->refuel_pages * ENTRIES_PER_PAGE + MAX_MAP_DEPTH;
   uint64_t count = 0;
   entry_ref prev = head;
-  entry_ref r = node(d, head)->next;
+  entry_ref r = dx_node(d, head)->next;
   while (r != head) {
     if (count++ > limit) {
       *bad = prev;
       return UINT64_MAX;
     }
     if (allow_stack && stack_ref_in_use(d, r)) {
-      if (node(d, r)->prev != prev) {
+      if (dx_node(d, r)->prev != prev) {
         *bad = prev;
         return UINT64_MAX;
       }
     } else {
-      if (!ref_is_valid_entry(d, r)) {
+      if (!dx_ref_is_valid_entry(d, r)) {
         *bad = REF_IS_HOST(prev) ? r : prev;
         return UINT64_MAX;
       }
-      const map_entry *e = node(d, r);
-      if (!entry_seal_ok(d, r, e) || e->prev != prev ||
+      const map_entry *e = dx_node(d, r);
+      if (!dx_entry_seal_ok(d, r, e) || e->prev != prev ||
           e->from_pages != want_from_pages) {
         *bad = r;
         return UINT64_MAX;
       }
     }
     prev = r;
-    r = node(d, r)->next;
+    r = dx_node(d, r)->next;
   }
-  if (node(d, head)->prev != prev) {
+  if (dx_node(d, head)->prev != prev) {
     *bad = prev;
     return UINT64_MAX;
   }
   return count;
 }
 
-dxemem_status validate_map_list(dxemem *d, uint64_t *bad_address) {
+dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address) {
   uint64_t bad = 0;
   uint64_t in_map = walk_list(d, REF_MAP_HEAD, true, 1, &bad);
   uint64_t in_free = UINT64_MAX;
@@ -201,9 +206,10 @@ dxemem_status validate_map_list(dxemem *d, uint64_t *bad_address) {
   return DXEMEM_SUCCESS;
 }
 
-dxemem_status validate_free_node(dxemem *d, entry_ref ref,
-                                 uint64_t *bad_address) {
-  if (!ref_is_valid_entry(d, ref) || !entry_seal_ok(d, ref, node(d, ref))) {
+dxemem_status dx_validate_free_node(dxemem *d, entry_ref ref,
+                                    uint64_t *bad_address) {
+  if (!dx_ref_is_valid_entry(d, ref) ||
+      !dx_entry_seal_ok(d, ref, dx_node(d, ref))) {
     *bad_address = ref;
     return DXEMEM_VOLUME_CORRUPTED;
   }
@@ -219,7 +225,7 @@ dxemem_status validate_free_node(dxemem *d, entry_ref ref,
  * roll-back when the step cannot finish. A refuel that found its page
  * commits early: after that point the step cannot fail any more.
  */
-void journal_begin(dxemem *d) {
+void dx_journal_begin(dxemem *d) {
   if (d->freeing_stack != 0 || d->journal_active) {
     return;
   }
@@ -236,9 +242,11 @@ void journal_begin(dxemem *d) {
   s->default_base = d->default_base;
 }
 
-void journal_commit(dxemem *d) { d->journal_active = false; }
+void dx_journal_commit(dxemem *d) {
+  d->journal_active = false;
+}
 
-void journal_touch(dxemem *d, entry_ref ref) {
+void dx_journal_touch(dxemem *d, entry_ref ref) {
   if (!d->journal_active) {
     return;
   }
@@ -253,10 +261,10 @@ void journal_touch(dxemem *d, entry_ref ref) {
   }
   journal_record *rec = &d->journal[d->journal_used++];
   rec->ref = ref;
-  rec->before = *node(d, ref);
+  rec->before = *dx_node(d, ref);
 }
 
-void journal_rollback(dxemem *d) {
+void dx_journal_rollback(dxemem *d) {
   if (!d->journal_active) {
     return;
   }
@@ -268,7 +276,7 @@ void journal_rollback(dxemem *d) {
     return;
   }
   for (uint32_t i = d->journal_used; i-- > 0;) {
-    *node(d, d->journal[i].ref) = d->journal[i].before;
+    *dx_node(d, d->journal[i].ref) = d->journal[i].before;
   }
   const journal_scalars *s = &d->journal_saved;
   d->map_depth = s->map_depth;

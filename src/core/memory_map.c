@@ -168,8 +168,8 @@ static int split_bin_once(const dxemem *d, descriptor *first, descriptor **end,
 
 static uint64_t needed_size(dxemem *d) {
   uint64_t size = 0;
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
     size += DESCRIPTOR_STRIDE;
   }
   /* Worst case: every special bin splits one descriptor on both sides. */
@@ -187,9 +187,9 @@ static dxemem_status build_map(dxemem *d, descriptor *map, uint64_t capacity,
                                uint64_t buffer_size, uint64_t *used) {
   memset(map, 0, (size_t)buffer_size);
   descriptor *end = map;
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
-    const map_entry *e = node(d, r);
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
     end->physical_start = e->start;
     end->virtual_start = 0;
     end->number_of_pages = bytes_to_pages(e->end - e->start + 1);
@@ -231,12 +231,12 @@ dxemem_status dxemem_get_memory_map(dxemem *d, uint64_t *map_size,
                                     uint64_t *map_key,
                                     uint64_t *descriptor_size,
                                     uint32_t *descriptor_version) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
   if (map_size == NULL) {
-    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+    return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   if (descriptor_size != NULL) {
     *descriptor_size = DESCRIPTOR_STRIDE;
@@ -258,28 +258,28 @@ dxemem_status dxemem_get_memory_map(dxemem *d, uint64_t *map_size,
     *map_key = d->map_key;
   }
   *map_size = buffer_size;
-  return api_leave(d, status);
+  return dx_api_leave(d, status);
 }
 
 /* Models CoreTerminateMemoryMap: the key must match, and every runtime
  * entry must start and end on the runtime granularity. */
 dxemem_status dxemem_terminate_memory_map(dxemem *d, uint64_t map_key) {
-  dxemem_status status = api_enter(d);
+  dxemem_status status = dx_api_enter(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
   if (map_key != d->map_key) {
-    return api_leave(d, DXEMEM_INVALID_PARAMETER);
+    return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   uint64_t mask = d->runtime_granularity - 1;
-  for (entry_ref r = list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = list_next(d, r)) {
-    const map_entry *e = node(d, r);
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
     if (e->type < DXEMEM_MAX_MEMORY_TYPE && d->stats[e->type].runtime) {
       if ((e->start & mask) != 0 || ((e->end + 1) & mask) != 0) {
-        return api_leave(d, DXEMEM_INVALID_PARAMETER);
+        return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
       }
     }
   }
-  return api_leave(d, DXEMEM_SUCCESS);
+  return dx_api_leave(d, DXEMEM_SUCCESS);
 }

@@ -4,16 +4,16 @@
 
 const char *dxemem_status_name(dxemem_status status) {
   static const char *const errors[] = {
-      [1] = "EFI_LOAD_ERROR",         [2] = "EFI_INVALID_PARAMETER",
-      [3] = "EFI_UNSUPPORTED",        [4] = "EFI_BAD_BUFFER_SIZE",
-      [5] = "EFI_BUFFER_TOO_SMALL",   [6] = "EFI_NOT_READY",
-      [7] = "EFI_DEVICE_ERROR",       [8] = "EFI_WRITE_PROTECTED",
-      [9] = "EFI_OUT_OF_RESOURCES",   [10] = "EFI_VOLUME_CORRUPTED",
-      [11] = "EFI_VOLUME_FULL",       [12] = "EFI_NO_MEDIA",
-      [13] = "EFI_MEDIA_CHANGED",     [14] = "EFI_NOT_FOUND",
-      [15] = "EFI_ACCESS_DENIED",     [16] = "EFI_NO_RESPONSE",
-      [17] = "EFI_NO_MAPPING",        [18] = "EFI_TIMEOUT",
-      [19] = "EFI_NOT_STARTED",       [20] = "EFI_ALREADY_STARTED",
+      [1] = "EFI_LOAD_ERROR",       [2] = "EFI_INVALID_PARAMETER",
+      [3] = "EFI_UNSUPPORTED",      [4] = "EFI_BAD_BUFFER_SIZE",
+      [5] = "EFI_BUFFER_TOO_SMALL", [6] = "EFI_NOT_READY",
+      [7] = "EFI_DEVICE_ERROR",     [8] = "EFI_WRITE_PROTECTED",
+      [9] = "EFI_OUT_OF_RESOURCES", [10] = "EFI_VOLUME_CORRUPTED",
+      [11] = "EFI_VOLUME_FULL",     [12] = "EFI_NO_MEDIA",
+      [13] = "EFI_MEDIA_CHANGED",   [14] = "EFI_NOT_FOUND",
+      [15] = "EFI_ACCESS_DENIED",   [16] = "EFI_NO_RESPONSE",
+      [17] = "EFI_NO_MAPPING",      [18] = "EFI_TIMEOUT",
+      [19] = "EFI_NOT_STARTED",     [20] = "EFI_ALREADY_STARTED",
       [21] = "EFI_ABORTED",
   };
   if (status == DXEMEM_SUCCESS) {
@@ -31,14 +31,22 @@ const char *dxemem_status_name(dxemem_status status) {
 
 const char *dxemem_memory_type_name(uint32_t type) {
   static const char *const names[] = {
-      "EfiReservedMemoryType",      "EfiLoaderCode",
-      "EfiLoaderData",              "EfiBootServicesCode",
-      "EfiBootServicesData",        "EfiRuntimeServicesCode",
-      "EfiRuntimeServicesData",     "EfiConventionalMemory",
-      "EfiUnusableMemory",          "EfiACPIReclaimMemory",
-      "EfiACPIMemoryNVS",           "EfiMemoryMappedIO",
-      "EfiMemoryMappedIOPortSpace", "EfiPalCode",
-      "EfiPersistentMemory",        "EfiUnacceptedMemoryType",
+      "EfiReservedMemoryType",
+      "EfiLoaderCode",
+      "EfiLoaderData",
+      "EfiBootServicesCode",
+      "EfiBootServicesData",
+      "EfiRuntimeServicesCode",
+      "EfiRuntimeServicesData",
+      "EfiConventionalMemory",
+      "EfiUnusableMemory",
+      "EfiACPIReclaimMemory",
+      "EfiACPIMemoryNVS",
+      "EfiMemoryMappedIO",
+      "EfiMemoryMappedIOPortSpace",
+      "EfiPalCode",
+      "EfiPersistentMemory",
+      "EfiUnacceptedMemoryType",
       "EfiMaxMemoryType",
   };
   if (type < sizeof names / sizeof names[0]) {

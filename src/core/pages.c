@@ -6,7 +6,7 @@
 #include "internal.h"
 
 /* Reserved, runtime code/data and ACPI NVS use the runtime granularity. */
-uint64_t granularity_for_type(const dxemem *d, uint32_t type) {
+uint64_t dx_granularity_for_type(const dxemem *d, uint32_t type) {
   switch (type) {
   case DXEMEM_RESERVED_MEMORY_TYPE:
   case DXEMEM_RUNTIME_SERVICES_CODE:
@@ -56,14 +56,15 @@ static bool range_hits_special_bin(const dxemem *d, uint32_t memory_type,
 }
 
 /* Models CoreInternalAllocatePages (no heap guard). */
-dxemem_status core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
-                                           uint32_t memory_type, uint64_t pages,
-                                           uint64_t *memory) {
+dxemem_status dx_core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
+                                              uint32_t memory_type,
+                                              uint64_t pages,
+                                              uint64_t *memory) {
   if (allocate_type >= DXEMEM_MAX_ALLOCATE_TYPE ||
       !memory_type_valid_for_allocate(memory_type) || memory == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  uint64_t alignment = granularity_for_type(d, memory_type);
+  uint64_t alignment = dx_granularity_for_type(d, memory_type);
   if (allocate_type == DXEMEM_ALLOCATE_ADDRESS &&
       (*memory & (alignment - 1)) != 0) {
     return DXEMEM_NOT_FOUND;
@@ -93,12 +94,12 @@ dxemem_status core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
 
   uint64_t default_base = d->default_base;
   if (allocate_type != DXEMEM_ALLOCATE_ADDRESS) {
-    start = find_free_pages(d, max_address, pages, memory_type, alignment);
+    start = dx_find_free_pages(d, max_address, pages, memory_type, alignment);
     if (start == 0) {
       return DXEMEM_OUT_OF_RESOURCES;
     }
   }
-  dxemem_status status = core_convert_pages(d, start, pages, memory_type);
+  dxemem_status status = dx_core_convert_pages(d, start, pages, memory_type);
   if (status == DXEMEM_OUT_OF_RESOURCES) {
     d->default_base = default_base; /* rolled back: undo the search too */
   }
@@ -110,30 +111,31 @@ dxemem_status core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
 
 /* Models CoreInternalFreePages: the entry holding memory decides the
  * alignment and the rounding of the count. */
-dxemem_status core_internal_free_pages(dxemem *d, uint64_t memory,
-                                       uint64_t pages) {
-  entry_ref ref = map_find_containing(d, memory);
+dxemem_status dx_core_internal_free_pages(dxemem *d, uint64_t memory,
+                                          uint64_t pages) {
+  entry_ref ref = dx_map_find_containing(d, memory);
   if (ref == REF_NULL) {
     return DXEMEM_NOT_FOUND;
   }
-  uint64_t alignment = granularity_for_type(d, node(d, ref)->type);
+  uint64_t alignment = dx_granularity_for_type(d, dx_node(d, ref)->type);
   if ((memory & (alignment - 1)) != 0) {
     return DXEMEM_INVALID_PARAMETER;
   }
   pages = round_pages_up(pages, alignment);
-  return core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
+  return dx_core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
 }
 
 /* Models CoreAllocatePoolPages: *start is 0 when nothing is found. Once
  * the pages are found the running transaction cannot fail any more (see the
  * journal in map_list.c). */
-dxemem_status core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
-                                       uint64_t pages, uint64_t alignment,
-                                       uint64_t *start) {
-  *start = find_free_pages(d, MAX_ALLOC_ADDRESS, pages, pool_type, alignment);
+dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
+                                          uint64_t pages, uint64_t alignment,
+                                          uint64_t *start) {
+  *start =
+      dx_find_free_pages(d, MAX_ALLOC_ADDRESS, pages, pool_type, alignment);
   if (*start == 0) {
     return DXEMEM_OUT_OF_RESOURCES;
   }
-  journal_commit(d);
-  return core_convert_pages(d, *start, pages, pool_type);
+  dx_journal_commit(d);
+  return dx_core_convert_pages(d, *start, pages, pool_type);
 }
