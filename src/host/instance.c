@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/* A dxemem instance that owns malloc'd storage and a mapped region. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dxemem/host.h"
+
+dxemem_status dxemem_host_create(const dxemem_config *config,
+                                 dxemem_host_instance *out) {
+  if (out == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  memset(out, 0, sizeof(*out));
+  if (config == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  dxemem_status status = dxemem_host_region_map(
+      config->region_base, config->region_size, &out->region);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  size_t storage_size = dxemem_instance_size();
+  /* malloc's alignment covers the 8 bytes the instance needs. */
+  out->storage = malloc(storage_size);
+  if (out->storage == NULL) {
+    int saved_errno = errno;
+    dxemem_host_region_unmap(&out->region);
+    errno = saved_errno;
+    return DXEMEM_OUT_OF_RESOURCES;
+  }
+  dxemem_config hosted = *config;
+  hosted.region_host = out->region.host;
+  status = dxemem_create(out->storage, storage_size, &hosted, &out->allocator);
+  if (status != DXEMEM_SUCCESS) {
+    free(out->storage);
+    dxemem_host_region_unmap(&out->region);
+    memset(out, 0, sizeof(*out));
+  }
+  return status;
+}
+
+void dxemem_host_destroy(dxemem_host_instance *instance) {
+  if (instance == NULL) {
+    return;
+  }
+  if (instance->allocator != NULL) {
+    dxemem_destroy(instance->allocator);
+  }
+  free(instance->storage);
+  dxemem_host_region_unmap(&instance->region);
+  memset(instance, 0, sizeof(*instance));
+}
