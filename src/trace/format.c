@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/* Text shared by both printers: type and status names, commands as text. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "trace.h"
+
+const char *trace_type_text(uint32_t type, char *buffer) {
+  const char *name = dxemem_memory_type_name(type);
+  if (type <= DXEMEM_MAX_MEMORY_TYPE && name != NULL) {
+    return name;
+  }
+  snprintf(buffer, 11, "0x%08" PRIx32, type);
+  return buffer;
+}
+
+const char *trace_status_text(dxemem_status status, char *buffer) {
+  const char *name = dxemem_status_name(status);
+  if (name != NULL) {
+    return name;
+  }
+  snprintf(buffer, 19, "0x%016" PRIx64, status);
+  return buffer;
+}
+
+/* Appends to a fixed buffer, silently truncating. */
+typedef struct text_builder {
+  char *buffer;
+  size_t size, used;
+} text_builder;
+
+TRACE_PRINTF_LIKE(2, 3)
+static void append(text_builder *text, const char *format, ...) {
+  if (text->used + 1 >= text->size) {
+    return;
+  }
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(text->buffer + text->used, text->size - text->used, format,
+                    args);
+  va_end(args);
+  if (n > 0) {
+    size_t room = text->size - text->used - 1;
+    text->used += (size_t)n < room ? (size_t)n : room;
+  }
+}
+
+static void append_type(text_builder *text, uint32_t type) {
+  char buffer[11];
+  append(text, " %s", trace_type_text(type, buffer));
+}
+
+static void append_ref(text_builder *text, const trace_ref *ref) {
+  if (!ref->is_name) {
+    append(text, " 0x%" PRIx64, ref->value);
+  } else if (ref->value == 0) {
+    append(text, " @%s", ref->name);
+  } else {
+    append(text, " @%s+0x%" PRIx64, ref->name, ref->value);
+  }
+}
+
+void trace_format_command(const trace_command *command, char *buffer,
+                          size_t size) {
+  text_builder text = {buffer, size, 0};
+  if (size == 0) {
+    return;
+  }
+  buffer[0] = '\0';
+  switch (command->op) {
+  case TRACE_OP_REGION:
+    append(&text, "region 0x%" PRIx64 " 0x%" PRIx64, command->region.base,
+           command->region.bytes);
+    break;
+  case TRACE_OP_GRANULARITY:
+    append(&text, "granularity %" PRIu64, command->granularity.bytes);
+    break;
+  case TRACE_OP_BINS:
+    append(&text, "bins");
+    for (size_t i = 0; i < command->bins.count; i++) {
+      append_type(&text, command->bins.entries[i].type);
+      append(&text, ":0x%" PRIx32, command->bins.entries[i].number_of_pages);
+    }
+    break;
+  case TRACE_OP_BINRANGE:
+    append(&text, "binrange 0x%" PRIx64 " 0x%" PRIx64, command->binrange.start,
+           command->binrange.bytes);
+    break;
+  case TRACE_OP_ADD:
+    append(&text, "add");
+    append_type(&text, command->add.type);
+    append(&text, " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64, command->add.start,
+           command->add.pages, command->add.attribute);
+    break;
+  case TRACE_OP_ALLOC: {
+    static const char *const kinds[] = {"any", "max", "addr"};
+    uint32_t kind = command->alloc.allocate_type;
+    append(&text, "alloc %s", kind < 3 ? kinds[kind] : "?");
+    append_type(&text, command->alloc.type);
+    append(&text, " 0x%" PRIx64, command->alloc.pages);
+    if (kind != DXEMEM_ALLOCATE_ANY_PAGES) {
+      append(&text, " 0x%" PRIx64, command->alloc.address);
+    }
+    if (command->alloc.name[0] != '\0') {
+      append(&text, " @%s", command->alloc.name);
+    }
+    break;
+  }
+  case TRACE_OP_FREE:
+    append(&text, "free");
+    append_ref(&text, &command->free.ref);
+    if (command->free.has_pages) {
+      append(&text, " 0x%" PRIx64, command->free.pages);
+    }
+    break;
+  case TRACE_OP_ATTR:
+    append(&text, "attr 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
+           command->attr.start, command->attr.pages, command->attr.attribute);
+    break;
+  case TRACE_OP_MAP:
+    append(&text, "map");
+    if (command->map.has_bytes) {
+      append(&text, " 0x%" PRIx64, command->map.bytes);
+    }
+    break;
+  case TRACE_OP_TERMINATE:
+    append(&text, "terminate");
+    break;
+  case TRACE_OP_STATS:
+    append(&text, "stats");
+    break;
+  case TRACE_OP_FILL:
+  case TRACE_OP_CHECK:
+    append(&text, command->op == TRACE_OP_FILL ? "fill" : "check");
+    append_ref(&text, &command->fill.ref);
+    append(&text, " 0x%" PRIx64 " 0x%02x", command->fill.pages,
+           command->fill.byte);
+    break;
+  }
+}

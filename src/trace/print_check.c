@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * The `--check` output, byte for byte as trace-format.md ("Check output")
+ * defines it: every line starts with the command's line number; addresses
+ * and 64-bit values are 0x + 16 hex digits, counts and sizes 0x + unpadded
+ * hex; types by UEFI name below 17, else 0x + 8 hex digits.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "trace.h"
+
+static const char *operation_word(trace_op op) {
+  switch (op) {
+  case TRACE_OP_ADD:
+    return "add";
+  case TRACE_OP_ALLOC:
+    return "alloc";
+  case TRACE_OP_FREE:
+    return "free";
+  case TRACE_OP_ATTR:
+    return "attr";
+  case TRACE_OP_MAP:
+    return "map";
+  case TRACE_OP_TERMINATE:
+    return "terminate";
+  case TRACE_OP_STATS:
+    return "stats";
+  case TRACE_OP_FILL:
+    return "fill";
+  case TRACE_OP_CHECK:
+    return "check";
+  default:
+    return NULL; /* setup commands print nothing */
+  }
+}
+
+static void print_map(FILE *out, uint64_t line, const trace_outcome *outcome) {
+  char status[19];
+  fprintf(out,
+          " %s size=0x%" PRIx64 " key=0x%" PRIx64 " dsize=0x%" PRIx64
+          " dver=%" PRIu32 "\n",
+          trace_status_text(outcome->status, status), outcome->map_size,
+          outcome->map_key, outcome->descriptor_size,
+          outcome->descriptor_version);
+  if (outcome->status != DXEMEM_SUCCESS || outcome->descriptors == NULL) {
+    return;
+  }
+  for (uint64_t offset = 0; offset < outcome->map_size;
+       offset += outcome->descriptor_size) {
+    dxemem_memory_descriptor descriptor;
+    memcpy(&descriptor, outcome->descriptors + offset, sizeof(descriptor));
+    char type[11];
+    fprintf(out,
+            "%" PRIu64 "   0x%016" PRIx64 " 0x%" PRIx64 " %s 0x%016" PRIx64
+            "\n",
+            line, descriptor.physical_start, descriptor.number_of_pages,
+            trace_type_text(descriptor.type, type), descriptor.attribute);
+  }
+}
+
+static void print_stats(FILE *out, uint64_t line, const trace_stats *stats) {
+  char type_buffer[11];
+  fputc('\n', out);
+  for (uint32_t type = 0; type < DXEMEM_MAX_MEMORY_TYPE; type++) {
+    const dxemem_type_statistics *row = &stats->types[type];
+    fprintf(out,
+            "%" PRIu64 "   %s base=0x%016" PRIx64 " max=0x%016" PRIx64
+            " bin=0x%" PRIx64 " cur=0x%" PRIx64 " info=0x%" PRIx64
+            " special=%d runtime=%d\n",
+            line, trace_type_text(type, type_buffer), row->base_address,
+            row->maximum_address, row->number_of_pages,
+            row->current_number_of_pages, row->information_index,
+            row->special ? 1 : 0, row->runtime ? 1 : 0);
+  }
+  fprintf(out,
+          "%" PRIu64 "   default base=0x%016" PRIx64 " max=0x%016" PRIx64 "\n",
+          line, stats->default_base, stats->default_maximum);
+  for (size_t i = 0; i <= DXEMEM_MAX_MEMORY_TYPE; i++) {
+    fprintf(out, "%" PRIu64 "   info[%zu] %s 0x%" PRIx32 "\n", line, i,
+            trace_type_text(stats->info[i].type, type_buffer),
+            stats->info[i].number_of_pages);
+  }
+}
+
+void trace_print_check(FILE *out, const trace_command *command,
+                       const trace_outcome *outcome) {
+  const char *word = operation_word(command->op);
+  if (word == NULL) {
+    return;
+  }
+  char status[19];
+  fprintf(out, "%" PRIu64 " %s", command->line, word);
+  switch (command->op) {
+  case TRACE_OP_ALLOC:
+    fprintf(out, " %s", trace_status_text(outcome->status, status));
+    if (outcome->status == DXEMEM_SUCCESS) {
+      fprintf(out, " 0x%016" PRIx64, outcome->address);
+    }
+    fputc('\n', out);
+    break;
+  case TRACE_OP_FREE:
+  case TRACE_OP_TERMINATE:
+    fprintf(out, " %s\n", trace_status_text(outcome->status, status));
+    break;
+  case TRACE_OP_MAP:
+    print_map(out, command->line, outcome);
+    break;
+  case TRACE_OP_STATS:
+    print_stats(out, command->line, outcome->stats);
+    break;
+  case TRACE_OP_CHECK:
+    if (outcome->mismatch) {
+      fprintf(out, " MISMATCH 0x%016" PRIx64 "\n", outcome->address);
+    } else {
+      fputs(" ok\n", out);
+    }
+    break;
+  default: /* add, attr, fill: the word alone */
+    fputc('\n', out);
+    break;
+  }
+}

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * The runner: applies each command of a trace to one hosted dxemem
+ * instance and hands the outcome to a printer.
+ *
+ * Every trace error (unknown @name, an offset that wraps, a range outside
+ * the region, a full name table) is found before the command touches the
+ * allocator, so a failing line has no effect and prints nothing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+typedef struct runner {
+  const trace_run_options *options;
+  dxemem_host_instance instance; /* created by `region` */
+  uint64_t region_base, region_bytes;
+  uint64_t line; /* of the command being run */
+  trace_names names;
+  uint64_t last_map_key;     /* of the latest `map`; 0 before any */
+  unsigned char *map_buffer; /* reused by every `map` */
+  size_t map_capacity;
+  trace_stats stats; /* filled by `stats` */
+  /* Human view: the command not printed yet; it is printed by its first
+   * event or its result, so a line that fails early prints nothing. */
+  const trace_command *unprinted;
+} runner;
+
+/* Where a free/fill/check lands once its reference is resolved. */
+typedef struct resolved_ref {
+  uint64_t address;
+  const trace_binding *binding; /* for @name, else NULL */
+} resolved_ref;
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/* Prints `LINE: KIND: message` after the results of earlier lines and
+ * returns status; KIND follows status. */
+TRACE_PRINTF_LIKE(3, 4)
+static trace_exit fail(runner *r, trace_exit status, const char *format, ...) {
+  const char *kind = status == TRACE_EXIT_TRACE_ERROR    ? "error"
+                     : status == TRACE_EXIT_HOST_FAILURE ? "host failure"
+                                                         : "invariant";
+  fflush(r->options->out);
+  fprintf(r->options->err, "%" PRIu64 ": %s: ", r->line, kind);
+  va_list args;
+  va_start(args, format);
+  vfprintf(r->options->err, format, args);
+  va_end(args);
+  fputc('\n', r->options->err);
+  fflush(r->options->err);
+  return status;
+}
+
+static trace_exit unexpected_status(runner *r, const char *call,
+                                    dxemem_status status) {
+  char text[19];
+  return fail(r, TRACE_EXIT_INVARIANT, "%s returned %s", call,
+              trace_status_text(status, text));
+}
+
+/* ---- operands ---------------------------------------------------------- */
+
+/* [start, start + pages * 4 KiB) inside the region; 0 pages may sit at its
+ * very end. Written on offsets so that nothing overflows. */
+static bool inside_region(const runner *r, uint64_t start, uint64_t pages) {
+  if (start < r->region_base || start - r->region_base > r->region_bytes) {
+    return false;
+  }
+  uint64_t room = r->region_bytes - (start - r->region_base);
+  return pages <= room / DXEMEM_PAGE_SIZE;
+}
+
+static trace_exit outside_region(runner *r, const char *what, uint64_t start,
+                                 uint64_t pages) {
+  return fail(r, TRACE_EXIT_TRACE_ERROR,
+              "%s of 0x%" PRIx64 " pages at 0x%" PRIx64
+              " is not inside the region 0x%" PRIx64 "-0x%" PRIx64,
+              what, pages, start, r->region_base,
+              r->region_base + (r->region_bytes - 1));
+}
+
+static trace_exit resolve(runner *r, const trace_ref *ref, resolved_ref *out) {
+  out->address = ref->value;
+  out->binding = NULL;
+  if (!ref->is_name) {
+    return TRACE_EXIT_OK;
+  }
+  out->binding = trace_names_find(&r->names, ref->name);
+  if (out->binding == NULL) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR,
+                "unknown name @%s (no successful alloc bound it)", ref->name);
+  }
+  if (ref->value > UINT64_MAX - out->binding->address) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR, "@%s+0x%" PRIx64 " wraps past 2^64",
+                ref->name, ref->value);
+  }
+  out->address = out->binding->address + ref->value;
+  return TRACE_EXIT_OK;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void print_pending_command(runner *r) {
+  if (r->unprinted != NULL) {
+    trace_print_human_command(r->options->out, r->unprinted);
+    r->unprinted = NULL;
+  }
+}
+
+static void forward_event(void *context, const dxemem_event *event) {
+  runner *r = context;
+  print_pending_command(r);
+  trace_print_human_event(r->options->out, event);
+}
+
+static trace_exit run_region(runner *r, const trace_command *command) {
+  dxemem_config config = {
+      .region_base = command->region.base,
+      .region_size = command->region.bytes,
+  };
+  if (!r->options->check_output && r->options->events) {
+    config.user_context = r;
+    config.event = forward_event;
+  }
+  dxemem_status status = dxemem_host_create(&config, &r->instance);
+  if (status == DXEMEM_OUT_OF_RESOURCES) {
+    return fail(r, TRACE_EXIT_HOST_FAILURE,
+                "cannot map a region of 0x%" PRIx64 " bytes: %s",
+                command->region.bytes, strerror(errno));
+  }
+  if (status != DXEMEM_SUCCESS) {
+    return unexpected_status(r, "dxemem_create", status);
+  }
+  r->region_base = command->region.base;
+  r->region_bytes = command->region.bytes;
+  return TRACE_EXIT_OK;
+}
+
+static trace_exit run_setup(runner *r, const trace_command *command,
+                            trace_outcome *outcome) {
+  dxemem *d = r->instance.allocator;
+  switch (command->op) {
+  case TRACE_OP_GRANULARITY:
+    outcome->status =
+        dxemem_set_runtime_granularity(d, command->granularity.bytes);
+    if (outcome->status != DXEMEM_SUCCESS) {
+      return unexpected_status(r, "dxemem_set_runtime_granularity",
+                               outcome->status);
+    }
+    return TRACE_EXIT_OK;
+  case TRACE_OP_BINS:
+    outcome->status = dxemem_set_memory_type_information(
+        d, command->bins.entries, command->bins.count);
+    if (outcome->status != DXEMEM_SUCCESS) {
+      return unexpected_status(r, "dxemem_set_memory_type_information",
+                               outcome->status);
+    }
+    return TRACE_EXIT_OK;
+  default: /* binrange: edk2 ignores a range the bins do not fit in */
+    outcome->status = dxemem_set_memory_type_information_range(
+        d, command->binrange.start, command->binrange.bytes);
+    if (outcome->status != DXEMEM_SUCCESS &&
+        outcome->status != DXEMEM_BAD_BUFFER_SIZE &&
+        outcome->status != DXEMEM_ALREADY_STARTED) {
+      return unexpected_status(r, "dxemem_set_memory_type_information_range",
+                               outcome->status);
+    }
+    return TRACE_EXIT_OK;
+  }
+}
+
+static trace_exit run_alloc(runner *r, const trace_command *command,
+                            trace_outcome *outcome) {
+  const char *name = command->alloc.name;
+  if (name[0] != '\0' && !trace_names_room_for(&r->names, name)) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR,
+                "too many names (at most %d, %zu bytes of names)",
+                TRACE_NAMES_MAX, TRACE_NAME_BYTES_MAX);
+  }
+  uint64_t memory = command->alloc.address;
+  outcome->status =
+      dxemem_allocate_pages(r->instance.allocator, command->alloc.allocate_type,
+                            command->alloc.type, command->alloc.pages, &memory);
+  outcome->address = memory;
+  if (outcome->status != DXEMEM_SUCCESS || name[0] == '\0') {
+    return TRACE_EXIT_OK;
+  }
+  trace_binding binding = {memory, command->alloc.pages};
+  if (trace_names_bind(&r->names, name, binding) != TRACE_BIND_OK) {
+    return fail(r, TRACE_EXIT_HOST_FAILURE, "out of memory binding @%s", name);
+  }
+  return TRACE_EXIT_OK;
+}
+
+static trace_exit run_free(runner *r, const trace_command *command,
+                           trace_outcome *outcome) {
+  resolved_ref ref;
+  trace_exit exit_status = resolve(r, &command->free.ref, &ref);
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
+  }
+  /* Without PAGES the reference is a name (the parser makes sure). */
+  uint64_t pages =
+      command->free.has_pages ? command->free.pages : ref.binding->pages;
+  outcome->status =
+      dxemem_free_pages(r->instance.allocator, ref.address, pages);
+  return TRACE_EXIT_OK;
+}
+
+/* Grows the reusable map buffer to at least bytes (at least 1, so the
+ * buffer passed is never NULL). */
+static trace_exit map_buffer_reserve(runner *r, uint64_t bytes) {
+  if (bytes == 0) {
+    bytes = 1;
+  }
+  if (bytes <= r->map_capacity) {
+    return TRACE_EXIT_OK;
+  }
+  void *buffer = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+  if (buffer == NULL) {
+    return fail(r, TRACE_EXIT_HOST_FAILURE,
+                "cannot allocate 0x%" PRIx64 " bytes for the map", bytes);
+  }
+  free(r->map_buffer);
+  r->map_buffer = buffer;
+  r->map_capacity = (size_t)bytes;
+  return TRACE_EXIT_OK;
+}
+
+/* `map`: a size probe (size 0, NULL buffer), then the real call with the
+ * probed size, or with BYTES. The host buffer is only as big as the map can
+ * get, so `map 0xffffffffffff` passes that size without allocating it. */
+static trace_exit run_map(runner *r, const trace_command *command,
+                          trace_outcome *outcome) {
+  dxemem *d = r->instance.allocator;
+  uint64_t needed = 0;
+  outcome->status = dxemem_get_memory_map(d, &needed, NULL, &outcome->map_key,
+                                          &outcome->descriptor_size,
+                                          &outcome->descriptor_version);
+  uint64_t passed = command->map.has_bytes ? command->map.bytes : needed;
+  uint64_t host_bytes = passed < needed ? passed : needed;
+  trace_exit exit_status = map_buffer_reserve(r, host_bytes);
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
+  }
+  outcome->map_size = passed;
+  outcome->status = dxemem_get_memory_map(
+      d, &outcome->map_size, (dxemem_memory_descriptor *)r->map_buffer,
+      &outcome->map_key, &outcome->descriptor_size,
+      &outcome->descriptor_version);
+  r->last_map_key = outcome->map_key;
+  if (outcome->status != DXEMEM_SUCCESS) {
+    return TRACE_EXIT_OK;
+  }
+  if (outcome->map_size > host_bytes ||
+      outcome->descriptor_size < sizeof(dxemem_memory_descriptor) ||
+      outcome->map_size % outcome->descriptor_size != 0) {
+    return fail(r, TRACE_EXIT_INVARIANT,
+                "GetMemoryMap returned size 0x%" PRIx64
+                " with descriptor size 0x%" PRIx64
+                " after asking for 0x%" PRIx64,
+                outcome->map_size, outcome->descriptor_size, needed);
+  }
+  outcome->descriptors = r->map_buffer;
+  return TRACE_EXIT_OK;
+}
+
+static trace_exit run_stats(runner *r, trace_outcome *outcome) {
+  const dxemem *d = r->instance.allocator;
+  dxemem_status status = DXEMEM_SUCCESS;
+  for (uint32_t type = 0; type < DXEMEM_MAX_MEMORY_TYPE; type++) {
+    if (status == DXEMEM_SUCCESS) {
+      status = dxemem_get_type_statistics(d, type, &r->stats.types[type]);
+    }
+  }
+  if (status == DXEMEM_SUCCESS) {
+    status = dxemem_get_default_range(d, &r->stats.default_base,
+                                      &r->stats.default_maximum);
+  }
+  for (size_t i = 0; i <= DXEMEM_MAX_MEMORY_TYPE; i++) {
+    if (status == DXEMEM_SUCCESS) {
+      status = dxemem_get_memory_type_information(d, i, &r->stats.info[i]);
+    }
+  }
+  if (status != DXEMEM_SUCCESS) {
+    return unexpected_status(r, "a statistics read", status);
+  }
+  outcome->status = DXEMEM_SUCCESS;
+  outcome->stats = &r->stats;
+  return TRACE_EXIT_OK;
+}
+
+/* fill and check: the pages through the host mapping of the region. */
+static trace_exit run_fill(runner *r, const trace_command *command,
+                           trace_outcome *outcome) {
+  resolved_ref ref;
+  trace_exit exit_status = resolve(r, &command->fill.ref, &ref);
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
+  }
+  uint64_t pages = command->fill.pages;
+  if (!inside_region(r, ref.address, pages)) {
+    return outside_region(r, command->op == TRACE_OP_FILL ? "fill" : "check",
+                          ref.address, pages);
+  }
+  uint64_t bytes = pages * DXEMEM_PAGE_SIZE;
+  unsigned char *host =
+      dxemem_phys_to_host(r->instance.allocator, ref.address, bytes);
+  if (host == NULL) {
+    return fail(r, TRACE_EXIT_INVARIANT,
+                "dxemem_phys_to_host refused 0x%" PRIx64 " bytes at 0x%" PRIx64
+                " inside the region",
+                bytes, ref.address);
+  }
+  outcome->status = DXEMEM_SUCCESS;
+  if (command->op == TRACE_OP_FILL) {
+    memset(host, command->fill.byte, (size_t)bytes);
+    return TRACE_EXIT_OK;
+  }
+  for (uint64_t i = 0; i < bytes; i++) {
+    if (host[i] != command->fill.byte) {
+      outcome->mismatch = true;
+      outcome->address = ref.address + i;
+      break;
+    }
+  }
+  return TRACE_EXIT_OK;
+}
+
+static trace_exit run_command(runner *r, const trace_command *command,
+                              trace_outcome *outcome) {
+  dxemem *d = r->instance.allocator;
+  switch (command->op) {
+  case TRACE_OP_REGION:
+    return run_region(r, command);
+  case TRACE_OP_GRANULARITY:
+  case TRACE_OP_BINS:
+  case TRACE_OP_BINRANGE:
+    return run_setup(r, command, outcome);
+  case TRACE_OP_ADD:
+    if (!inside_region(r, command->add.start, command->add.pages)) {
+      return outside_region(r, "add", command->add.start, command->add.pages);
+    }
+    outcome->status = dxemem_add_memory_descriptor(
+        d, command->add.type, command->add.start, command->add.pages,
+        command->add.attribute);
+    return TRACE_EXIT_OK;
+  case TRACE_OP_ALLOC:
+    return run_alloc(r, command, outcome);
+  case TRACE_OP_FREE:
+    return run_free(r, command, outcome);
+  case TRACE_OP_ATTR:
+    outcome->status = dxemem_update_memory_attributes(
+        d, command->attr.start, command->attr.pages, command->attr.attribute);
+    return TRACE_EXIT_OK;
+  case TRACE_OP_MAP:
+    return run_map(r, command, outcome);
+  case TRACE_OP_TERMINATE:
+    outcome->status = dxemem_terminate_memory_map(d, r->last_map_key);
+    return TRACE_EXIT_OK;
+  case TRACE_OP_STATS:
+    return run_stats(r, outcome);
+  case TRACE_OP_FILL:
+  case TRACE_OP_CHECK:
+    return run_fill(r, command, outcome);
+  }
+  return fail(r, TRACE_EXIT_TRACE_ERROR, "command %d is not implemented",
+              (int)command->op);
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static trace_exit run_all(runner *r, trace_reader *reader) {
+  const trace_run_options *options = r->options;
+  trace_command command;
+  trace_error error;
+  for (;;) {
+    trace_read_status read = trace_reader_next(reader, &command, &error);
+    if (read == TRACE_READ_END) {
+      return TRACE_EXIT_OK;
+    }
+    if (read == TRACE_READ_INVALID) {
+      r->line = error.line;
+      return fail(r, TRACE_EXIT_TRACE_ERROR, "%s", error.message);
+    }
+    if (read == TRACE_READ_IO_ERROR) {
+      r->line = error.line;
+      return fail(r, TRACE_EXIT_HOST_FAILURE, "cannot read the trace: %s",
+                  strerror(errno));
+    }
+    r->line = command.line;
+    r->unprinted = options->check_output ? NULL : &command;
+    trace_outcome outcome = {0};
+    trace_exit exit_status = run_command(r, &command, &outcome);
+    if (exit_status != TRACE_EXIT_OK) {
+      return exit_status;
+    }
+    if (options->check_output) {
+      trace_print_check(options->out, &command, &outcome);
+    } else {
+      print_pending_command(r);
+      trace_print_human_outcome(options->out, &command, &outcome);
+    }
+    if (options->verify) {
+      dxemem_violation violation;
+      if (dxemem_check(r->instance.allocator, &violation) != DXEMEM_SUCCESS) {
+        return fail(r, TRACE_EXIT_INVARIANT, "%s", violation.message);
+      }
+    }
+  }
+}
+
+trace_exit trace_run(trace_reader *reader, const trace_run_options *options) {
+  runner r = {.options = options};
+  trace_names_init(&r.names);
+  trace_exit exit_status = run_all(&r, reader);
+  if (fflush(options->out) != 0 || ferror(options->out)) {
+    if (exit_status == TRACE_EXIT_OK) {
+      exit_status = fail(&r, TRACE_EXIT_HOST_FAILURE,
+                         "cannot write the output: %s", strerror(errno));
+    }
+  }
+  free(r.map_buffer);
+  trace_names_free(&r.names);
+  dxemem_host_destroy(&r.instance);
+  return exit_status;
+}
