@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * trace_run end to end on small traces: what the runner adds on top of the
+ * allocator (the map call pattern, the key terminate uses, name bindings,
+ * fill/check, trace errors found at run time, exit statuses). Expected
+ * addresses follow the reference outputs of ../shared/conformance.
+ */
+/* cmocka 1.1 needs these four before it */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+typedef struct replay {
+  trace_exit status;
+  char out[65536];
+  char err[4096];
+} replay;
+
+static void slurp(FILE *file, char *buffer, size_t size) {
+  rewind(file);
+  size_t n = fread(buffer, 1, size - 1, file);
+  buffer[n] = '\0';
+  fclose(file);
+}
+
+static replay *run_with(const char *text, bool check_output, bool verify,
+                        bool events) {
+  replay *result = calloc(1, sizeof(*result));
+  trace_reader *reader = malloc(sizeof(*reader));
+  assert_non_null(result);
+  assert_non_null(reader);
+  trace_run_options options = {.check_output = check_output,
+                               .verify = verify,
+                               .events = events,
+                               .out = tmpfile(),
+                               .err = tmpfile()};
+  assert_non_null(options.out);
+  assert_non_null(options.err);
+  trace_reader_init_memory(reader, text, strlen(text));
+  result->status = trace_run(reader, &options);
+  free(reader);
+  slurp(options.out, result->out, sizeof(result->out));
+  slurp(options.err, result->err, sizeof(result->err));
+  return result;
+}
+
+static replay *run_check(const char *text) {
+  return run_with(text, true, true, false);
+}
+
+static void expect_output(const char *text, trace_exit status, const char *out,
+                          const char *err) {
+  replay *result = run_check(text);
+  bool same = result->status == status && strcmp(result->out, out) == 0 &&
+              strstr(result->err, err) != NULL;
+  if (!same) {
+    print_error("status %d (want %d)\n--- out:\n%s--- want:\n%s--- err:\n%s"
+                "--- want a line containing: %s\n",
+                (int)result->status, (int)status, result->out, out, result->err,
+                err);
+  }
+  free(result);
+  assert_true(same);
+}
+
+static void test_empty_map_two_call_form(void **state) {
+  (void)state;
+  expect_output("region 0x100000 0x100000\n"
+                "map\n"
+                "map 0\n"
+                "terminate\n",
+                TRACE_EXIT_OK,
+                "2 map EFI_SUCCESS size=0x0 key=0x0 dsize=0x30 dver=1\n"
+                "3 map EFI_SUCCESS size=0x0 key=0x0 dsize=0x30 dver=1\n"
+                "4 terminate EFI_SUCCESS\n",
+                "");
+}
+
+static void test_map_sizes_and_key(void **state) {
+  (void)state;
+  /* scenario-stale-key: a too-small map still reports the key */
+  expect_output(
+      "region 0x100000 0x100000\n"
+      "add EfiConventionalMemory 0x100000 0x100\n"
+      "terminate\n"
+      "map 0x30\n"
+      "terminate\n"
+      "map 0xffffffffffff\n"
+      "map 0xffffffffffffffff\n",
+      TRACE_EXIT_OK,
+      "2 add\n"
+      "3 terminate EFI_INVALID_PARAMETER\n"
+      "4 map EFI_BUFFER_TOO_SMALL size=0x60 key=0x2 dsize=0x30 dver=1\n"
+      "5 terminate EFI_SUCCESS\n"
+      "6 map EFI_SUCCESS size=0x60 key=0x2 dsize=0x30 dver=1\n"
+      "6   0x0000000000100000 0xff EfiConventionalMemory 0x000000000000000f\n"
+      "6   0x00000000001ff000 0x1 EfiBootServicesData 0x000000000000000f\n"
+      "7 map EFI_SUCCESS size=0x60 key=0x2 dsize=0x30 dver=1\n"
+      "7   0x0000000000100000 0xff EfiConventionalMemory 0x000000000000000f\n"
+      "7   0x00000000001ff000 0x1 EfiBootServicesData 0x000000000000000f\n",
+      "");
+}
+
+static void test_names_bind_on_success_only(void **state) {
+  (void)state;
+  /* scenario-trace-error: a failed alloc binds nothing */
+  expect_output("region 0x100000 0x100000\n"
+                "add EfiConventionalMemory 0x100000 0x100\n"
+                "alloc any EfiBootServicesData 4 @ok\n"
+                "alloc any EfiBootServicesData 0x1000 @big\n"
+                "free @ok\n"
+                "free @big\n"
+                "map\n",
+                TRACE_EXIT_TRACE_ERROR,
+                "2 add\n"
+                "3 alloc EFI_SUCCESS 0x00000000001fb000\n"
+                "4 alloc EFI_OUT_OF_RESOURCES\n"
+                "5 free EFI_SUCCESS\n",
+                "6: error: unknown name @big");
+  /* a failed alloc keeps the old binding; a successful one replaces it */
+  expect_output("region 0x100000 0x100000\n"
+                "add EfiConventionalMemory 0x100000 0x100\n"
+                "alloc addr EfiLoaderData 2 0x100000 @a\n"
+                "alloc any EfiLoaderData 0x1000 @a\n"
+                "free @a\n"
+                "alloc addr EfiLoaderData 3 0x110000 @a\n"
+                "alloc addr EfiLoaderData 1 0x120000 @a\n"
+                "free @a\n"
+                "free @a+0x1000\n",
+                TRACE_EXIT_OK,
+                "2 add\n"
+                "3 alloc EFI_SUCCESS 0x0000000000100000\n"
+                "4 alloc EFI_OUT_OF_RESOURCES\n"
+                "5 free EFI_SUCCESS\n"
+                "6 alloc EFI_SUCCESS 0x0000000000110000\n"
+                "7 alloc EFI_SUCCESS 0x0000000000120000\n"
+                "8 free EFI_SUCCESS\n"
+                "9 free EFI_NOT_FOUND\n",
+                "");
+}
+
+static void test_fill_and_check(void **state) {
+  (void)state;
+  expect_output("region 0x100000 0x100000\n"
+                "add EfiConventionalMemory 0x100000 0x100\n"
+                "alloc addr EfiLoaderData 4 0x100000 @buf\n"
+                "fill @buf 4 0x5a\n"
+                "check @buf 4 0x5a\n"
+                "fill @buf+0x2000 1 0x00\n"
+                "check @buf 4 0x5a\n"
+                "check 0x102000 0 0x5a\n"
+                "check @buf+0x2000 1 0\n"
+                "fill 0x200000 0 1\n"
+                "fill @buf+0x100000 0 1\n"
+                "fill @buf+0x100000 1 1\n",
+                TRACE_EXIT_TRACE_ERROR,
+                "2 add\n"
+                "3 alloc EFI_SUCCESS 0x0000000000100000\n"
+                "4 fill\n"
+                "5 check ok\n"
+                "6 fill\n"
+                "7 check MISMATCH 0x0000000000102000\n"
+                "8 check ok\n"
+                "9 check ok\n"
+                "10 fill\n"
+                "11 fill\n",
+                "12: error: fill of 0x1 pages at 0x200000 is not inside");
+}
+
+static void test_run_time_trace_errors(void **state) {
+  (void)state;
+  static const char head[] = "region 0x100000 0x100000\n"
+                             "add EfiConventionalMemory 0x100000 0x100\n"
+                             "alloc addr EfiLoaderData 1 0x100000 @a\n";
+  static const char head_out[] = "2 add\n3 alloc EFI_SUCCESS "
+                                 "0x0000000000100000\n";
+  static const struct {
+    const char *line;
+    const char *message;
+  } cases[] = {
+      {"add EfiConventionalMemory 0xff000 1", "4: error: add of 0x1 pages at "
+                                              "0xff000 is not inside the "
+                                              "region 0x100000-0x1fffff"},
+      {"add EfiConventionalMemory 0x1ff000 2", "4: error: add of 0x2 pages"},
+      {"add EfiConventionalMemory 0x200001 0", "4: error: add of 0x0 pages"},
+      {"add EfiConventionalMemory 0x100000 0x10000000000000",
+       "4: error: add of 0x10000000000000 pages"},
+      {"check @a 0x10000000000000 1", "4: error: check of"},
+      {"free @b", "4: error: unknown name @b"},
+      {"fill @b 1 1", "4: error: unknown name @b"},
+      {"free @a+0xfffffffffff00000 1", "4: error: @a+0xfffffffffff00000 wraps "
+                                       "past 2^64"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char text[512];
+    snprintf(text, sizeof(text), "%s%s\nmap\n", head, cases[i].line);
+    expect_output(text, TRACE_EXIT_TRACE_ERROR, head_out, cases[i].message);
+  }
+  /* a 0-page add may sit right at the region's end */
+  expect_output("region 0x100000 0x100000\n"
+                "add EfiReservedMemoryType 0x200000 0\n",
+                TRACE_EXIT_OK, "2 add\n", "");
+}
+
+static void test_host_failure(void **state) {
+  (void)state;
+  /* 2^64 - 4 KiB of address space: no host can map that */
+  expect_output("# big\nregion 0x1000 0xffffffffffffe000\nmap\n",
+                TRACE_EXIT_HOST_FAILURE, "", "2: host failure: cannot map");
+}
+
+static void test_human_view_with_events(void **state) {
+  (void)state;
+  replay *result = run_with("region 0x100000 0x100000\n"
+                            "add EfiConventionalMemory 0x100000 0x100\n"
+                            "alloc any EfiBootServicesData 4 @bs\n"
+                            "free @nope\n",
+                            false, false, true);
+  trace_exit status = result->status;
+  const char *add = strstr(result->out, "     2  add EfiConventionalMemory");
+  const char *event = strstr(result->out, "\n          add range ");
+  const char *alloc = strstr(result->out, "     3  alloc any");
+  bool in_order = add != NULL && event != NULL && alloc != NULL &&
+                  add < event && event < alloc;
+  bool alloc_result =
+      strstr(result->out, "-> EFI_SUCCESS at 0x00000000001fb000") != NULL;
+  /* the failing line printed nothing, not even its command */
+  bool silent_failure = strstr(result->out, "free") == NULL;
+  bool reported = strstr(result->err, "4: error: unknown name @nope") != NULL;
+  if (!(in_order && alloc_result && silent_failure && reported)) {
+    print_error("--- out:\n%s--- err:\n%s", result->out, result->err);
+  }
+  free(result);
+  assert_int_equal(status, TRACE_EXIT_TRACE_ERROR);
+  assert_true(in_order);
+  assert_true(alloc_result);
+  assert_true(silent_failure);
+  assert_true(reported);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_empty_map_two_call_form),
+      cmocka_unit_test(test_map_sizes_and_key),
+      cmocka_unit_test(test_names_bind_on_success_only),
+      cmocka_unit_test(test_fill_and_check),
+      cmocka_unit_test(test_run_time_trace_errors),
+      cmocka_unit_test(test_host_failure),
+      cmocka_unit_test(test_human_view_with_events),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
