@@ -131,11 +131,16 @@ dxemem_status dx_core_internal_free_pages(dxemem *d, uint64_t memory,
 dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
                                           uint64_t pages, uint64_t alignment,
                                           uint64_t *start) {
+  uint64_t default_base = d->default_base;
   *start =
       dx_find_free_pages(d, MAX_ALLOC_ADDRESS, pages, pool_type, alignment);
   if (*start == 0) {
     return DXEMEM_OUT_OF_RESOURCES;
   }
   dx_journal_commit(d);
-  return dx_core_convert_pages(d, *start, pages, pool_type);
+  dxemem_status status = dx_core_convert_pages(d, *start, pages, pool_type);
+  if (status == DXEMEM_OUT_OF_RESOURCES) {
+    d->default_base = default_base; /* rolled back: undo the search too */
+  }
+  return status;
 }
