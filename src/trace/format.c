@@ -68,27 +68,26 @@ void trace_format_command(const trace_command *command, char *buffer,
     return;
   }
   buffer[0] = '\0';
+  append(&text, "%s", trace_op_word(command->op));
   switch (command->op) {
   case TRACE_OP_REGION:
-    append(&text, "region 0x%" PRIx64 " 0x%" PRIx64, command->region.base,
+    append(&text, " 0x%" PRIx64 " 0x%" PRIx64, command->region.base,
            command->region.bytes);
     break;
   case TRACE_OP_GRANULARITY:
-    append(&text, "granularity %" PRIu64, command->granularity.bytes);
+    append(&text, " %" PRIu64, command->granularity.bytes);
     break;
   case TRACE_OP_BINS:
-    append(&text, "bins");
     for (size_t i = 0; i < command->bins.count; i++) {
       append_type(&text, command->bins.entries[i].type);
       append(&text, ":0x%" PRIx32, command->bins.entries[i].number_of_pages);
     }
     break;
   case TRACE_OP_BINRANGE:
-    append(&text, "binrange 0x%" PRIx64 " 0x%" PRIx64, command->binrange.start,
+    append(&text, " 0x%" PRIx64 " 0x%" PRIx64, command->binrange.start,
            command->binrange.bytes);
     break;
   case TRACE_OP_ADD:
-    append(&text, "add");
     append_type(&text, command->add.type);
     append(&text, " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64, command->add.start,
            command->add.pages, command->add.attribute);
@@ -96,7 +95,7 @@ void trace_format_command(const trace_command *command, char *buffer,
   case TRACE_OP_ALLOC: {
     static const char *const kinds[] = {"any", "max", "addr"};
     uint32_t kind = command->alloc.allocate_type;
-    append(&text, "alloc %s", kind < 3 ? kinds[kind] : "?");
+    append(&text, " %s", kind < 3 ? kinds[kind] : "?");
     append_type(&text, command->alloc.type);
     append(&text, " 0x%" PRIx64, command->alloc.pages);
     if (kind != DXEMEM_ALLOCATE_ANY_PAGES) {
@@ -108,31 +107,25 @@ void trace_format_command(const trace_command *command, char *buffer,
     break;
   }
   case TRACE_OP_FREE:
-    append(&text, "free");
     append_ref(&text, &command->free.ref);
     if (command->free.has_pages) {
       append(&text, " 0x%" PRIx64, command->free.pages);
     }
     break;
   case TRACE_OP_ATTR:
-    append(&text, "attr 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
+    append(&text, " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
            command->attr.start, command->attr.pages, command->attr.attribute);
     break;
   case TRACE_OP_MAP:
-    append(&text, "map");
     if (command->map.has_bytes) {
       append(&text, " 0x%" PRIx64, command->map.bytes);
     }
     break;
   case TRACE_OP_TERMINATE:
-    append(&text, "terminate");
-    break;
   case TRACE_OP_STATS:
-    append(&text, "stats");
     break;
   case TRACE_OP_FILL:
   case TRACE_OP_CHECK:
-    append(&text, command->op == TRACE_OP_FILL ? "fill" : "check");
     append_ref(&text, &command->fill.ref);
     append(&text, " 0x%" PRIx64 " 0x%02x", command->fill.pages,
            command->fill.byte);

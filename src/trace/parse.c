@@ -472,6 +472,16 @@ static const command_syntax command_table[] = {
     {"check", TRACE_OP_CHECK, "check REF PAGES BYTE", parse_fill},
 };
 
+const char *trace_op_word(trace_op op) {
+  for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]);
+       i++) {
+    if (command_table[i].op == op) {
+      return command_table[i].word;
+    }
+  }
+  return "?";
+}
+
 /* ---- the line ---------------------------------------------------------- */
 
 static bool is_blank(char c) {

@@ -10,31 +10,6 @@
 
 #include "trace.h"
 
-static const char *operation_word(trace_op op) {
-  switch (op) {
-  case TRACE_OP_ADD:
-    return "add";
-  case TRACE_OP_ALLOC:
-    return "alloc";
-  case TRACE_OP_FREE:
-    return "free";
-  case TRACE_OP_ATTR:
-    return "attr";
-  case TRACE_OP_MAP:
-    return "map";
-  case TRACE_OP_TERMINATE:
-    return "terminate";
-  case TRACE_OP_STATS:
-    return "stats";
-  case TRACE_OP_FILL:
-    return "fill";
-  case TRACE_OP_CHECK:
-    return "check";
-  default:
-    return NULL; /* setup commands print nothing */
-  }
-}
-
 static void print_map(FILE *out, uint64_t line, const trace_outcome *outcome) {
   char status[19];
   fprintf(out,
@@ -85,12 +60,11 @@ static void print_stats(FILE *out, uint64_t line, const trace_stats *stats) {
 
 void trace_print_check(FILE *out, const trace_command *command,
                        const trace_outcome *outcome) {
-  const char *word = operation_word(command->op);
-  if (word == NULL) {
+  if (trace_op_is_setup(command->op)) {
     return;
   }
   char status[19];
-  fprintf(out, "%" PRIu64 " %s", command->line, word);
+  fprintf(out, "%" PRIu64 " %s", command->line, trace_op_word(command->op));
   switch (command->op) {
   case TRACE_OP_ALLOC:
     fprintf(out, " %s", trace_status_text(outcome->status, status));

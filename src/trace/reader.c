@@ -95,21 +95,6 @@ static trace_read_status invalid(trace_error *error, uint64_t line,
   return TRACE_READ_INVALID;
 }
 
-static const char *setup_word(trace_op op) {
-  switch (op) {
-  case TRACE_OP_REGION:
-    return "region";
-  case TRACE_OP_GRANULARITY:
-    return "granularity";
-  case TRACE_OP_BINS:
-    return "bins";
-  case TRACE_OP_BINRANGE:
-    return "binrange";
-  default:
-    return NULL;
-  }
-}
-
 /* Where the reader remembers the line of each setup command. */
 static uint64_t *setup_line(trace_reader *reader, trace_op op) {
   switch (op) {
@@ -136,7 +121,7 @@ static trace_read_status check_order(trace_reader *reader,
   }
   uint64_t *seen = setup_line(reader, command->op);
   if (seen != NULL) {
-    const char *word = setup_word(command->op);
+    const char *word = trace_op_word(command->op);
     if (*seen != 0) {
       return invalid(error, line, "'%s' given twice (first at line %llu)", word,
                      (unsigned long long)*seen);

@@ -45,6 +45,7 @@ enum {
 /* Bytes of name text the name table may hold in all. */
 #define TRACE_NAME_BYTES_MAX ((size_t)16 << 20)
 
+/* Setup commands first: trace_op_is_setup relies on the order. */
 typedef enum trace_op {
   TRACE_OP_REGION,
   TRACE_OP_GRANULARITY,
@@ -60,6 +61,13 @@ typedef enum trace_op {
   TRACE_OP_FILL,
   TRACE_OP_CHECK
 } trace_op;
+
+static inline bool trace_op_is_setup(trace_op op) {
+  return op <= TRACE_OP_BINRANGE;
+}
+
+/* The command word of op: "region", "alloc", ... */
+const char *trace_op_word(trace_op op);
 
 /* An address operand of free/fill/check: a number, or @name+offset. */
 typedef struct trace_ref {
