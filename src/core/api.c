@@ -27,7 +27,12 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
 
   /* Remember overlaps: edk2 accepts them, but the checker's order rules
    * no longer hold afterwards. */
-  if (pages != 0 && !d->overlap_added) {
+  if (pages == 0 && start == 0) {
+    /* Its end wraps: it overlaps everything, and pieces of it may be
+     * handed out beyond the region. */
+    d->overlap_added = true;
+    d->wrap_added = true;
+  } else if (pages != 0 && !d->overlap_added) {
     for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
          r = dx_list_next(d, r)) {
       const map_entry *e = dx_node(d, r);

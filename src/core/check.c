@@ -8,7 +8,9 @@
  * Two of edk2's quirks shape what can be checked:
  *  - CoreAddMemoryDescriptor accepts overlapping ranges; after one, the
  *    order rules (sorted, disjoint, merged) no longer hold, so they are only
- *    checked while no add has overlapped.
+ *    checked while no add has overlapped. An empty add at address 0 is the
+ *    extreme case: its end wraps to 2^64 - 1, so edk2's search finds it for
+ *    every address and may carve entries beyond the region out of it.
  *  - CurrentNumberOfPages counts whole requests per piece and saturates, so
  *    it is not a page count of the map; what holds is that the high-water
  *    slot it writes is at least the counter of every type sharing that
@@ -63,8 +65,9 @@ static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
       }
       continue;
     }
-    if (e->end < e->start ||
-        !dx_region_contains(d, e->start, e->end - e->start + 1)) {
+    if (!d->wrap_added &&
+        (e->end < e->start ||
+         !dx_region_contains(d, e->start, e->end - e->start + 1))) {
       return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
                        "entry outside the region");
     }
@@ -88,6 +91,20 @@ static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
   return DXEMEM_SUCCESS;
 }
 
+/* True when a non-empty EfiBootServicesData entry covers the page (the
+ * edk2 search would also match an empty entry at 0, whose end wraps). */
+static bool page_held_as_boot_services_data(dxemem *d, uint64_t page) {
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
+    if (!entry_is_empty(e) && e->start <= page && page <= e->end &&
+        e->type == DXEMEM_BOOT_SERVICES_DATA) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Every refuel page is still allocated as EfiBootServicesData. */
 static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
   uint64_t page = d->last_refuel_page;
@@ -97,9 +114,7 @@ static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
       return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, page,
                        "refuel page chain broken");
     }
-    entry_ref holder = dx_map_find_containing(d, page);
-    if (holder == REF_NULL ||
-        dx_node(d, holder)->type != DXEMEM_BOOT_SERVICES_DATA) {
+    if (!page_held_as_boot_services_data(d, page)) {
       return violation(out, DXEMEM_VIOLATION_REFUEL_PAGE, page,
                        "entry page not held as EfiBootServicesData");
     }

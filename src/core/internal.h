@@ -127,6 +127,7 @@ struct dxemem {
   /* dxemem's own bookkeeping. */
   bool any_add;           /* setup is closed after the first add */
   bool overlap_added;     /* an add overlapped: order checks are off */
+  bool wrap_added;        /* an empty entry at 0 ends at 2^64 - 1 */
   bool counter_truncated; /* a high-water slot got a 32-bit cut */
   uint64_t seal_key;
   uint64_t last_corruption;

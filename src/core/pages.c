@@ -137,6 +137,15 @@ dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
   if (*start == 0) {
     return DXEMEM_OUT_OF_RESOURCES;
   }
+  /* dxemem: pool pages are written to (map entries live there), so they
+   * must be backed. Only an empty conventional entry at address 0, whose
+   * end wraps to the top of the address space, can offer free pages
+   * outside the region; edk2 would write through them. */
+  if (!dx_region_contains(d, *start, pages << DXEMEM_PAGE_SHIFT)) {
+    d->default_base = default_base;
+    *start = 0;
+    return DXEMEM_OUT_OF_RESOURCES;
+  }
   dx_journal_commit(d);
   dxemem_status status = dx_core_convert_pages(d, *start, pages, pool_type);
   if (status == DXEMEM_OUT_OF_RESOURCES) {
