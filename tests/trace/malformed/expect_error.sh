@@ -42,8 +42,8 @@ many-names)
   # the alloc binding name 2^18 + 1 (line 2 + 262145) is refused
   line=262147
   awk 'BEGIN {
-         print "region 0x100000 0x80000000"
-         print "add EfiConventionalMemory 0x100000 0x7ff00"
+         print "region 0x100000 0x40100000"
+         print "add EfiConventionalMemory 0x100000 0x40100"
          for (i = 0; i < 1000000; i++)
            printf "alloc any EfiBootServicesData 1 @name%d\n", i
        }' | "$tool" replay --check - >"$tmp/out" 2>"$tmp/err"
@@ -55,8 +55,8 @@ long-names)
   awk 'BEGIN {
          pad = "n"
          while (length(pad) < 240) pad = pad "n"
-         print "region 0x100000 0x40000000"
-         print "add EfiConventionalMemory 0x100000 0x3ff00"
+         print "region 0x100000 0x10100000"
+         print "add EfiConventionalMemory 0x100000 0x10100"
          for (i = 0; i < 70000; i++)
            printf "alloc any EfiBootServicesData 1 @%s%015d\n", pad, i
        }' | "$tool" replay --check - >"$tmp/out" 2>"$tmp/err"
