@@ -113,17 +113,6 @@ dxemem_status dxemem_set_memory_type_information(
 
 /* ---- region ------------------------------------------------------------- */
 
-void *dx_region_host_of(const dxemem *d, uint64_t phys, uint64_t length) {
-  if (phys < d->region_base) {
-    return NULL;
-  }
-  uint64_t offset = phys - d->region_base;
-  if (offset > d->region_size || length > d->region_size - offset) {
-    return NULL;
-  }
-  return d->region_host + offset;
-}
-
 bool dx_region_contains(const dxemem *d, uint64_t start, uint64_t length) {
   return dx_region_host_of(d, start, length) != NULL;
 }

@@ -143,7 +143,18 @@ struct dxemem {
 };
 
 /* ---- instance.c: region, events, locking -------------------------------- */
-void *dx_region_host_of(const dxemem *d, uint64_t phys, uint64_t length);
+/* Host address of [phys, phys + length) when the region backs all of it. */
+static inline void *dx_region_host_of(const dxemem *d, uint64_t phys,
+                                      uint64_t length) {
+  if (phys < d->region_base) {
+    return NULL;
+  }
+  uint64_t offset = phys - d->region_base;
+  if (offset > d->region_size || length > d->region_size - offset) {
+    return NULL;
+  }
+  return d->region_host + offset;
+}
 bool dx_region_contains(const dxemem *d, uint64_t start, uint64_t length);
 void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute);
@@ -154,7 +165,26 @@ dxemem_status dx_api_enter(dxemem *d);
 dxemem_status dx_api_leave(dxemem *d, dxemem_status status);
 
 /* ---- map_list.c: the entry list interface ------------------------------ */
-map_entry *dx_node(dxemem *d, entry_ref ref);
+map_entry *dx_node_poison(dxemem *d, entry_ref ref);
+/* The node a reference names: a list head, a stack slot or an entry in the
+ * region. Inline: every list walk goes through it. */
+static inline map_entry *dx_node(dxemem *d, entry_ref ref) {
+  if (REF_IS_HOST(ref)) {
+    if (ref == REF_MAP_HEAD) {
+      return &d->map_head;
+    }
+    if (ref == REF_FREE_HEAD) {
+      return &d->free_head;
+    }
+    uint64_t slot = (ref - REF_STACK(0)) / 2u;
+    return &d->stack[slot < MAX_MAP_DEPTH ? slot : 0];
+  }
+  map_entry *e = (map_entry *)dx_region_host_of(d, ref, MAP_ENTRY_SIZE);
+  if (e == NULL || (ref % MAP_ENTRY_SIZE) != 0) {
+    return dx_node_poison(d, ref);
+  }
+  return e;
+}
 void dx_entry_seal(dxemem *d, entry_ref ref);
 bool dx_entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e);
 entry_ref dx_list_first(dxemem *d, entry_ref head);

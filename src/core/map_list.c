@@ -16,43 +16,31 @@
  */
 #include "internal.h"
 
-map_entry *dx_node(dxemem *d, entry_ref ref) {
-  if (ref == REF_MAP_HEAD) {
-    return &d->map_head;
-  }
-  if (ref == REF_FREE_HEAD) {
-    return &d->free_head;
-  }
-  if (REF_IS_HOST(ref)) {
-    uint64_t slot = (ref - REF_STACK(0)) / 2u;
-    return &d->stack[slot < MAX_MAP_DEPTH ? slot : 0];
-  }
-  map_entry *e = (map_entry *)dx_region_host_of(d, ref, MAP_ENTRY_SIZE);
-  if (e == NULL || (ref % MAP_ENTRY_SIZE) != 0) {
-    /* Never reached after validation; a bad reference must not crash. */
-    d->last_corruption = ref;
-    return &d->poison;
-  }
-  return e;
+/* The slow path of dx_node: a reference that is not a valid entry. Never
+ * reached after validation; a bad reference must not crash. */
+map_entry *dx_node_poison(dxemem *d, entry_ref ref) {
+  d->last_corruption = ref;
+  return &d->poison;
 }
 
 /* A keyed hash over everything but the links (links are checked by
  * following them both ways). */
 static uint32_t entry_hash(const dxemem *d, entry_ref ref, const map_entry *e) {
-  const uint64_t words[] = {ref,
-                            e->start,
-                            e->end,
-                            e->attribute,
-                            ((uint64_t)e->type << 32) | e->from_pages,
-                            e->page_link,
-                            e->signature};
+  /* One multiply per word: cheap enough to check every entry on every
+   * call, and any change of a field or of the entry's place changes it. */
+  const uint64_t words[] = {
+      ref,
+      e->start,
+      e->end,
+      e->attribute,
+      ((uint64_t)e->type << 32) |
+          (((uint64_t)e->from_pages << 31) ^ e->signature),
+      e->page_link};
   uint64_t h = d->seal_key;
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-    h ^= words[i];
-    h *= UINT64_C(0x9e3779b97f4a7c15);
-    h ^= h >> 31;
+    h = (h ^ words[i]) * UINT64_C(0x9e3779b97f4a7c15);
   }
-  return (uint32_t)(h >> 32);
+  return (uint32_t)((h >> 32) ^ h);
 }
 
 void dx_entry_seal(dxemem *d, entry_ref ref) {
