@@ -109,6 +109,24 @@ static bool open_slot_after(descriptor *first, descriptor *m, descriptor **end,
   return true;
 }
 
+/* Splits descriptor m at address `at`: m keeps the pages below, a new
+ * descriptor right after it takes [at, entry_end] with upper_type. Returns
+ * the new descriptor, or NULL when the buffer is full. */
+static descriptor *split_descriptor(const dxemem *d, descriptor *first,
+                                    descriptor *m, descriptor **end,
+                                    uint64_t capacity, uint64_t at,
+                                    uint64_t entry_end, uint32_t upper_type) {
+  m->number_of_pages = bytes_to_pages(at - m->physical_start);
+  if (!open_slot_after(first, m, end, capacity)) {
+    return NULL;
+  }
+  descriptor *upper = next_descriptor(m);
+  upper->physical_start = at;
+  upper->number_of_pages = bytes_to_pages(entry_end - at + 1);
+  set_descriptor_type(d, upper, upper_type);
+  return upper;
+}
+
 /* One pass over the map for one bin: retype or split the first free
  * descriptor that overlaps the bin. Returns 1 if something changed, 0 if
  * not, -1 if the buffer is full. */
@@ -129,38 +147,26 @@ static int split_bin_once(const dxemem *d, descriptor *first, descriptor **end,
       return 1;
     }
     if (entry_start < bin_start) {
-      /* Free below the bin stays; the part from the bin start is the bin's. */
-      m->number_of_pages = bytes_to_pages(bin_start - entry_start);
-      if (!open_slot_after(first, m, end, capacity)) {
+      /* Free below the bin stays; the part from the bin start is the bin's,
+       * and any part above the bin is free again. */
+      descriptor *inside = split_descriptor(d, first, m, end, capacity,
+                                            bin_start, entry_end, bin_type);
+      if (inside == NULL) {
         return -1;
       }
-      m = next_descriptor(m);
-      m->physical_start = bin_start;
-      m->number_of_pages = bytes_to_pages(entry_end - bin_start + 1);
-      set_descriptor_type(d, m, bin_type);
-      if (entry_end > bin_end) {
-        m->number_of_pages = bytes_to_pages(bin_end - bin_start + 1);
-        if (!open_slot_after(first, m, end, capacity)) {
-          return -1;
-        }
-        m = next_descriptor(m);
-        m->physical_start = bin_end + 1;
-        m->number_of_pages = bytes_to_pages(entry_end - bin_end);
-        set_descriptor_type(d, m, DXEMEM_CONVENTIONAL_MEMORY);
+      if (entry_end > bin_end &&
+          split_descriptor(d, first, inside, end, capacity, bin_end + 1,
+                           entry_end, DXEMEM_CONVENTIONAL_MEMORY) == NULL) {
+        return -1;
       }
       return 1;
     }
     /* Starts inside the bin, ends above it. */
-    m->physical_start = entry_start;
-    m->number_of_pages = bytes_to_pages(bin_end - entry_start + 1);
     set_descriptor_type(d, m, bin_type);
-    if (!open_slot_after(first, m, end, capacity)) {
+    if (split_descriptor(d, first, m, end, capacity, bin_end + 1, entry_end,
+                         DXEMEM_CONVENTIONAL_MEMORY) == NULL) {
       return -1;
     }
-    m = next_descriptor(m);
-    m->physical_start = bin_end + 1;
-    m->number_of_pages = bytes_to_pages(entry_end - bin_end);
-    set_descriptor_type(d, m, DXEMEM_CONVENTIONAL_MEMORY);
     return 1;
   }
   return 0;
