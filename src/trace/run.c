@@ -36,6 +36,9 @@ typedef struct resolved_ref {
   const trace_binding *binding; /* for @name, else NULL */
 } resolved_ref;
 
+/* The largest map buffer the runner hands to GetMemoryMap. */
+#define MAP_BUFFER_CAP (UINT64_C(64) << 20)
+
 /* ---- diagnostics ------------------------------------------------------- */
 
 /* Prints `LINE: KIND: message` after the results of earlier lines and
@@ -233,8 +236,7 @@ static trace_exit map_buffer_reserve(runner *r, uint64_t bytes) {
 }
 
 /* `map`: a size probe (size 0, NULL buffer), then the real call with the
- * probed size, or with BYTES. The host buffer is only as big as the map can
- * get, so `map 0xffffffffffff` passes that size without allocating it. */
+ * probed size, or with BYTES (capped at MAP_BUFFER_CAP). */
 static trace_exit run_map(runner *r, const trace_command *command,
                           trace_outcome *outcome) {
   dxemem *d = r->instance.allocator;
@@ -243,7 +245,14 @@ static trace_exit run_map(runner *r, const trace_command *command,
                                           &outcome->descriptor_size,
                                           &outcome->descriptor_version);
   uint64_t passed = command->map.has_bytes ? command->map.bytes : needed;
-  uint64_t host_bytes = passed < needed ? passed : needed;
+  /* The core may write up to the size it is given (a bin split can need
+   * more than the size it asked for, after overlapping adds), so the host
+   * buffer is exactly what is passed; a huge BYTES is capped, which only
+   * matters for a map of more than MAP_BUFFER_CAP bytes. */
+  if (passed > MAP_BUFFER_CAP) {
+    passed = MAP_BUFFER_CAP;
+  }
+  uint64_t host_bytes = passed;
   trace_exit exit_status = map_buffer_reserve(r, host_bytes);
   if (exit_status != TRACE_EXIT_OK) {
     return exit_status;
@@ -405,6 +414,14 @@ static trace_exit run_all(runner *r, trace_reader *reader) {
     } else {
       print_pending_command(r);
       trace_print_human_outcome(options->out, &command, &outcome);
+    }
+    /* The allocator's own entries were overwritten (a fill over its pages,
+     * say): say where, and stop, since nothing can be changed any more. */
+    if (outcome.status == DXEMEM_VOLUME_CORRUPTED) {
+      return fail(r, TRACE_EXIT_INVARIANT,
+                  "corrupted: the allocator's map entry at 0x%016" PRIx64
+                  " was overwritten (EFI_VOLUME_CORRUPTED)",
+                  dxemem_last_corruption(r->instance.allocator));
     }
     if (options->verify) {
       dxemem_violation violation;
