@@ -208,12 +208,27 @@ dxemem_status dx_api_leave(dxemem *d, dxemem_status status) {
 }
 
 /* ---- read access -------------------------------------------------------- */
+/* Readers take the lock too, so a reader on one thread never sees a
+ * half-made change from another. */
+
+static void lock_reader(const dxemem *d) {
+  if (d->config.lock != NULL) {
+    d->config.lock(d->config.user_context);
+  }
+}
+
+static void unlock_reader(const dxemem *d) {
+  if (d->config.unlock != NULL) {
+    d->config.unlock(d->config.user_context);
+  }
+}
 
 dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
                                          dxemem_type_statistics *out) {
   if (!instance_ok(d) || out == NULL || type >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
+  lock_reader(d);
   const type_statistics *s = &d->stats[type];
   out->base_address = s->base_address;
   out->maximum_address = s->maximum_address;
@@ -222,6 +237,7 @@ dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
   out->information_index = s->information_index;
   out->special = s->special;
   out->runtime = s->runtime;
+  unlock_reader(d);
   return DXEMEM_SUCCESS;
 }
 
@@ -230,8 +246,10 @@ dxemem_status dxemem_get_default_range(const dxemem *d, uint64_t *base,
   if (!instance_ok(d) || base == NULL || maximum == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
+  lock_reader(d);
   *base = d->default_base;
   *maximum = d->default_max;
+  unlock_reader(d);
   return DXEMEM_SUCCESS;
 }
 
@@ -241,12 +259,20 @@ dxemem_get_memory_type_information(const dxemem *d, size_t index,
   if (!instance_ok(d) || out == NULL || index >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
+  lock_reader(d);
   *out = d->info[index];
+  unlock_reader(d);
   return DXEMEM_SUCCESS;
 }
 
 uint64_t dxemem_get_map_key(const dxemem *d) {
-  return instance_ok(d) ? d->map_key : 0;
+  if (!instance_ok(d)) {
+    return 0;
+  }
+  lock_reader(d);
+  uint64_t key = d->map_key;
+  unlock_reader(d);
+  return key;
 }
 
 uint64_t dxemem_get_runtime_granularity(const dxemem *d) {
@@ -293,9 +319,11 @@ dxemem_status dxemem_get_counts(const dxemem *d, dxemem_counts *out) {
   if (!instance_ok(d) || out == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
+  lock_reader(d);
   out->map_entries = d->map_entries;
   out->free_entries = d->free_entries;
   out->refuel_pages = d->refuel_pages;
   out->stack_depth = d->map_depth;
+  unlock_reader(d);
   return DXEMEM_SUCCESS;
 }
