@@ -197,8 +197,6 @@ void dx_entry_set_range(dxemem *d, entry_ref ref, uint64_t start, uint64_t end);
 entry_ref dx_map_find_containing(dxemem *d, uint64_t address);
 /* Validation of the allocator's structures in the region. */
 dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address);
-dxemem_status dx_validate_free_node(dxemem *d, entry_ref ref,
-                                    uint64_t *bad_address);
 bool dx_ref_is_valid_entry(const dxemem *d, entry_ref ref);
 /* Journal: transactions that can be rolled back. */
 void dx_journal_begin(dxemem *d);

@@ -194,16 +194,6 @@ dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address) {
   return DXEMEM_SUCCESS;
 }
 
-dxemem_status dx_validate_free_node(dxemem *d, entry_ref ref,
-                                    uint64_t *bad_address) {
-  if (!dx_ref_is_valid_entry(d, ref) ||
-      !dx_entry_seal_ok(d, ref, dx_node(d, ref))) {
-    *bad_address = ref;
-    return DXEMEM_VOLUME_CORRUPTED;
-  }
-  return DXEMEM_SUCCESS;
-}
-
 /* ---- journal ------------------------------------------------------------ */
 /*
  * A transaction is one step that edk2 performs without a way back: an add,

@@ -210,12 +210,15 @@ static dxemem_status build_map(dxemem *d, descriptor *map, uint64_t capacity,
       continue;
     }
     for (;;) {
-      uint64_t merged = merge_neighbours(map, byte_span(map, end));
-      end = (descriptor *)((uint8_t *)map + merged);
+      end = (descriptor *)((uint8_t *)map +
+                           merge_neighbours(map, byte_span(map, end)));
       int changed = split_bin_once(d, map, &end, capacity, t, s->base_address,
                                    s->maximum_address);
       if (changed < 0) {
-        *used = merged;
+        /* Only overlapping adds split more than the two descriptors per
+         * bin the size allows for (edk2 then writes past the buffer).
+         * Ask for twice the buffer, so a caller's usual retry loop ends. */
+        *used = capacity <= UINT64_MAX / 2 ? 2 * capacity : UINT64_MAX;
         return DXEMEM_BUFFER_TOO_SMALL;
       }
       if (changed == 0) {

@@ -125,31 +125,33 @@ dxemem_status dx_core_internal_free_pages(dxemem *d, uint64_t memory,
   return dx_core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
 }
 
-/* Models CoreAllocatePoolPages: *start is 0 when nothing is found. Once
- * the pages are found the running transaction cannot fail any more (see the
- * journal in map_list.c). */
+/* Models CoreAllocatePoolPages: *start is 0 when nothing is found. Like
+ * edk2 it does not look at the conversion's status: a range that ends at
+ * the very top of the address space is converted and then reported as
+ * EFI_NOT_FOUND (the conversion loop wraps to address 0), yet it is the
+ * caller's. Once the pages are found the running transaction cannot fail
+ * any more (see the journal in map_list.c). */
 dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
                                           uint64_t pages, uint64_t alignment,
                                           uint64_t *start) {
+  uint64_t bytes = pages << DXEMEM_PAGE_SHIFT;
   uint64_t default_base = d->default_base;
   *start =
       dx_find_free_pages(d, MAX_ALLOC_ADDRESS, pages, pool_type, alignment);
+  /* dxemem: pool pages get written (map entries live there), so they must
+   * be backed and must not already hold entries. Both only happen after
+   * overlapping adds (an empty add at 0 ends at 2^64 - 1 and overlaps all),
+   * where edk2 would write through them. */
+  if (*start != 0 &&
+      (!dx_region_contains(d, *start, bytes) ||
+       dx_range_holds_map_entries(d, *start, *start + bytes - 1))) {
+    d->default_base = default_base;
+    *start = 0;
+  }
   if (*start == 0) {
     return DXEMEM_OUT_OF_RESOURCES;
   }
-  /* dxemem: pool pages are written to (map entries live there), so they
-   * must be backed. Only an empty conventional entry at address 0, whose
-   * end wraps to the top of the address space, can offer free pages
-   * outside the region; edk2 would write through them. */
-  if (!dx_region_contains(d, *start, pages << DXEMEM_PAGE_SHIFT)) {
-    d->default_base = default_base;
-    *start = 0;
-    return DXEMEM_OUT_OF_RESOURCES;
-  }
   dx_journal_commit(d);
-  dxemem_status status = dx_core_convert_pages(d, *start, pages, pool_type);
-  if (status == DXEMEM_OUT_OF_RESOURCES) {
-    d->default_base = default_base; /* rolled back: undo the search too */
-  }
-  return status;
+  (void)dx_core_convert_pages(d, *start, pages, pool_type);
+  return DXEMEM_SUCCESS;
 }

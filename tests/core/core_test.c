@@ -359,13 +359,6 @@ dxemem_counts fx_counts(dxemem *d) {
   return c;
 }
 
-void fx_known_core_bug(void) {
-  const char *run = getenv("DXEMEM_KNOWN_BUGS");
-  if (run == NULL || strcmp(run, "1") != 0) {
-    skip();
-  }
-}
-
 size_t fx_use_up_free_entries(core_fixture *fx) {
   size_t n = 0;
   while (fx_counts(fx->d).free_entries > 0) {

@@ -172,12 +172,6 @@ void fx_expect_same_state(const state_snapshot *before,
 dxemem_type_statistics fx_stats(dxemem *d, uint32_t type);
 dxemem_counts fx_counts(dxemem *d);
 
-/* Known core bugs: a test that shows behaviour the core gets wrong calls
- * this first. It is skipped (reported as SKIPPED, not failed) unless the
- * environment has DXEMEM_KNOWN_BUGS=1, so the default run stays green
- * while the bug is open; the report lists each one. */
-void fx_known_core_bug(void);
-
 /* Allocates 1-page blocks top-down, alternating EfiLoaderCode and
  * EfiLoaderData so that none merges, until the free entry list is empty.
  * Returns how many it allocated. */

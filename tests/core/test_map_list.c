@@ -376,25 +376,6 @@ static void test_validate_accepts_stack_entries_in_use(void **state) {
   assert_valid(d);
 }
 
-static void test_validate_free_node(void **state) {
-  core_fixture *fx = *state;
-  dxemem *d = fx->d;
-  fx_add_all(fx);
-  uint64_t bad = 0;
-  entry_ref first_free = dx_list_first(d, REF_FREE_HEAD);
-  assert_int_equal(dx_validate_free_node(d, first_free, &bad), DXEMEM_SUCCESS);
-  assert_int_equal(dx_validate_free_node(d, first_free + 8, &bad),
-                   DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(bad, first_free + 8);
-  map_entry *e = dx_node(d, first_free);
-  e->attribute ^= 1;
-  assert_int_equal(dx_validate_free_node(d, first_free, &bad),
-                   DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(bad, first_free);
-  e->attribute ^= 1;
-  assert_int_equal(dx_validate_free_node(d, first_free, &bad), DXEMEM_SUCCESS);
-}
-
 /* ---- journal ------------------------------------------------------------ */
 
 /* Roll-back restores every node touched and every scalar a step changes. */
@@ -523,7 +504,6 @@ int main(void) {
       T(test_validate_bounds_the_walk),
       T(test_validate_finds_lost_entries),
       T(test_validate_accepts_stack_entries_in_use),
-      T(test_validate_free_node),
       T(test_journal_rollback_restores_everything),
       T(test_journal_commit_keeps_changes),
       T(test_journal_saves_each_node_once),

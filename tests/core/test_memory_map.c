@@ -346,20 +346,17 @@ static void test_map_refuses_rather_than_overrun(void **state) {
 }
 
 /*
- * KNOWN CORE BUG (skipped unless DXEMEM_KNOWN_BUGS=1). edk2 accepts
- * overlapping adds, and two overlapping free entries that both cross a
- * special bin's edges need four extra descriptors where the size reserves
- * two. dxemem then refuses (edk2 would write past the buffer) with
- * BUFFER_TOO_SMALL, but reports the very size that was just too small, so
- * the usual "call again with the size it asked for" loop never ends. The
- * size it reports must be enough for the next call.
+ * edk2 accepts overlapping adds, and two overlapping free entries that both
+ * cross a special bin's edges need four extra descriptors where the size
+ * reserves two. dxemem then refuses (edk2 would write past the buffer) with
+ * BUFFER_TOO_SMALL and asks for more than it was given, so the usual "call
+ * again with the size it asked for" loop ends.
  *
  *   bin ACPI 0x140000..0x143fff
  *   conv attr 0   0x130000 ................. 0x14ffff
  *   conv attr WB      0x138000 ...... 0x147fff
  */
-static void test_known_bug_map_size_with_overlapping_adds(void **state) {
-  fx_known_core_bug();
+static void test_map_size_grows_with_overlapping_adds(void **state) {
   core_fixture *fx = *state;
   const dxemem_memory_type_information bins[] = {{T_ACPI, 4}};
   fx_bins(fx, bins, 1);
@@ -482,7 +479,7 @@ int main(void) {
       T(test_map_bin_split_below_only),
       T(test_map_bin_split_above_only),
       T(test_map_refuses_rather_than_overrun),
-      T(test_known_bug_map_size_with_overlapping_adds),
+      T(test_map_size_grows_with_overlapping_adds),
       T(test_terminate_checks_key),
       T(test_terminate_runtime_alignment_64k),
       T(test_terminate_added_runtime_ranges),

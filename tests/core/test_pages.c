@@ -208,21 +208,16 @@ static void test_last_page_of_address_space(void **state) {
 }
 
 /*
- * KNOWN CORE BUG (skipped unless DXEMEM_KNOWN_BUGS=1): a refuel that takes
- * the last page of the address space. edk2's CoreAllocatePoolPages
- * converts the page (CoreConvertPagesEx then wraps to 0 and returns
- * EFI_NOT_FOUND, which CoreAllocatePoolPages ignores) and the page is
- * carved into entries. dxemem takes that NOT_FOUND for a failed refuel:
- * the first add of a region that ends at 2^64 returns OUT_OF_RESOURCES,
- * with its changes kept (the journal was committed before the conversion),
- * the key bumped twice and the map stack left 2 deep (STACK_NOT_EMPTY)
- * until the next call moves it.
+ * A refuel that takes the last page of the address space. edk2's
+ * CoreAllocatePoolPages converts the page (CoreConvertPagesEx then wraps to
+ * 0 and returns EFI_NOT_FOUND, which CoreAllocatePoolPages ignores) and the
+ * page is carved into entries, so the first add of a region that ends at
+ * 2^64 succeeds with its entry page at the very top.
  *
  *   2^64 - 1 MiB                              2^64 - 0x1000    2^64
  *   |------------------ conv -----------------|---- BSD ----|
  */
-static void test_known_bug_first_refuel_from_last_page(void **state) {
-  fx_known_core_bug();
+static void test_first_refuel_from_last_page(void **state) {
   core_fixture *fx = *state;
   fx_rebuild(fx, top_base, FX_SIZE, 0);
   fx_add_all(fx);
@@ -234,12 +229,10 @@ static void test_known_bug_first_refuel_from_last_page(void **state) {
   assert_int_equal(c.stack_depth, 0);
 }
 
-/* The same bug later on: the entries run out while the last page of the
- * address space is the highest free page. The allocation must succeed with
- * a second refuel page there (it returns OUT_OF_RESOURCES, keeps its
- * changes and leaves the stack 2 deep). */
-static void test_known_bug_later_refuel_from_last_page(void **state) {
-  fx_known_core_bug();
+/* The same later on: the entries run out while the last page of the
+ * address space is the highest free page. The allocation succeeds with a
+ * second refuel page there and the stack is empty afterwards. */
+static void test_later_refuel_from_last_page(void **state) {
   core_fixture *fx = *state;
   fx_rebuild(fx, top_base, FX_SIZE, 0);
   fx_add(fx, T_CONV, top_base, 128, 0);
@@ -554,8 +547,8 @@ int main(void) {
       T(test_allocate_address_count_limits),
       T(test_allocate_address_wraps_past_2_64),
       T(test_last_page_of_address_space),
-      T(test_known_bug_first_refuel_from_last_page),
-      T(test_known_bug_later_refuel_from_last_page),
+      T(test_first_refuel_from_last_page),
+      T(test_later_refuel_from_last_page),
       T(test_allocate_zero_pages),
       T(test_allocate_beyond_free_memory),
       T(test_allocate_address_in_special_bin),
