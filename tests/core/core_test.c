@@ -27,9 +27,25 @@ static void release(core_fixture *fx) {
   fx->host = NULL;
 }
 
+/* The debug level of the fixture's instance: dxemem_check() runs at the
+ * end of every call that reads or changes the map, and a broken invariant
+ * fails the test right there (unless the test breaks them on purpose). */
+static void invariant_failed(void *ctx, const char *message) {
+  const core_fixture *fx = ctx;
+  if (!fx->broken) {
+    fail_msg("invariant broken after a call: %s", message);
+  }
+}
+
 void fx_rebuild(core_fixture *fx, uint64_t base, uint64_t size,
                 uint64_t granularity) {
   release(fx);
+  /* Tests of the debug level itself install their own callback. */
+  if (fx->config.assert_failed == NULL) {
+    fx->config.user_context = fx;
+    fx->config.assert_failed = invariant_failed;
+  }
+  fx->config.check_every_call = true;
   fx->storage = aligned_buffer(dxemem_instance_size());
   fx->host = aligned_buffer(size);
   fx->config.region_base = base;

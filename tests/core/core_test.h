@@ -72,7 +72,9 @@ typedef struct core_fixture {
   bool lock_nested; /* a lock was taken while already held */
 } core_fixture;
 
-/* cmocka fixture: the default region, nothing added. */
+/* cmocka fixture: the default region, nothing added. The instance runs
+ * dxemem_check() after every call (config.check_every_call) and a broken
+ * invariant fails the test at that call; teardown checks once more. */
 int fx_setup(void **state);
 int fx_teardown(void **state);
 
