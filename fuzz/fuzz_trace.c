@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-2-Clause-Patent */
+/*
+ * fuzz_trace: the input is a trace (../shared/trace-format.md), run by the
+ * trace library with dxemem_check() after every command (trace_run's
+ * verify mode), as `dxemem replay --verify` runs it.
+ *
+ * Outcomes:
+ *  - the trace runs, or stops at a trace error or a host failure: fine;
+ *  - trace_run reports an invariant (dxemem_check or a core contract the
+ *    runner checks): a finding, unless `fill` commands explain it (below);
+ *  - a crash, a sanitizer report or a leak: a finding (libFuzzer's own).
+ *
+ * `fill` may write any page of the region, including the pages that hold
+ * the allocator's map entries, and then the checker rightly reports a
+ * corrupted entry. So when a trace with `fill` commands hits an invariant,
+ * it runs again with every `fill` turned into a comment (same lines, same
+ * line numbers): only if that run breaks an invariant too is it a finding.
+ *
+ * Budget (inputs over it are not run and return -1): a region of at most
+ * 1 GiB, the largest the conformance suite uses (it is mapped lazily, so
+ * only the touched pages cost memory), and at most 4096 pages written or
+ * read by fill/check in all, four times what any conformance trace needs.
+ *
+ * The output mode follows the input's length, so both printers get fuzzed
+ * and a reproducer replays the same way: an even length prints the
+ * `--check` view, an odd one the readable view with events.
+ */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "trace.h"
+
+#define REGION_BYTES_MAX (UINT64_C(1) << 30)
+#define FILL_PAGES_MAX UINT64_C(4096)
+
+/* Where trace_run writes: results are thrown away, diagnostics are kept so
+ * a finding can quote the runner's own message. Made once per process. */
+typedef struct sinks {
+  FILE *out;
+  FILE *err;
+  char err_text[1024];
+} sinks;
+
+/* The reader is about 20 KiB; one per process, off the stack. */
+static trace_reader reader;
+static sinks streams;
+
+static void open_sinks(void) {
+  if (streams.out != NULL) {
+    return;
+  }
+  streams.out = fopen("/dev/null", "w");
+  streams.err = fmemopen(streams.err_text, sizeof(streams.err_text), "w");
+  if (streams.out == NULL || streams.err == NULL) {
+    /* Not a finding in dxemem, but nothing can run without them. */
+    fprintf(stderr, "fuzz_trace: cannot open its output streams\n");
+    abort();
+  }
+}
+
+typedef struct scan {
+  bool within_budget;
+  bool has_fill;
+} scan;
+
+/* Reads the trace once without running it, up to where the runner would
+ * stop at a trace error the reader sees. */
+static scan prescan(const uint8_t *data, size_t size) {
+  scan result = {.within_budget = true, .has_fill = false};
+  uint64_t pages = 0;
+  trace_command command;
+  trace_error error;
+  trace_reader_init_memory(&reader, data, size);
+  while (trace_reader_next(&reader, &command, &error) == TRACE_READ_COMMAND) {
+    switch (command.op) {
+    case TRACE_OP_REGION:
+      if (command.region.bytes > REGION_BYTES_MAX) {
+        result.within_budget = false;
+      }
+      break;
+    case TRACE_OP_FILL:
+      result.has_fill = true;
+      /* fall through - fill and check cost the same */
+    case TRACE_OP_CHECK:
+      if (command.fill.pages > FILL_PAGES_MAX - pages) {
+        result.within_budget = false;
+      } else {
+        pages += command.fill.pages;
+      }
+      break;
+    default:
+      break;
+    }
+    if (!result.within_budget) {
+      break;
+    }
+  }
+  return result;
+}
+
+/* A copy of the trace with each `fill` line commented out in place: the
+ * first non-blank byte becomes '#'. The library's own parser decides what
+ * a `fill` line is, so the copy matches what the runner would have run. */
+static unsigned char *without_fills(const uint8_t *data, size_t size) {
+  unsigned char *copy = malloc(size > 0 ? size : 1);
+  if (copy == NULL) {
+    return NULL;
+  }
+  memcpy(copy, data, size);
+  size_t start = 0;
+  while (start < size) {
+    const unsigned char *newline = memchr(copy + start, '\n', size - start);
+    size_t end = newline != NULL ? (size_t)(newline - copy) : size;
+    trace_command command;
+    char message[TRACE_MESSAGE_MAX];
+    command.line = 0;
+    if (trace_parse_line((const char *)copy + start, end - start, &command,
+                         message, sizeof(message)) == TRACE_LINE_COMMAND &&
+        command.op == TRACE_OP_FILL) {
+      size_t i = start;
+      while (copy[i] == ' ' || copy[i] == '\t') {
+        i++;
+      }
+      copy[i] = '#';
+    }
+    start = end + 1;
+  }
+  return copy;
+}
+
+/* One verified run; the runner's diagnostic (if any) lands in
+ * streams.err_text. */
+static trace_exit run_verified(const uint8_t *data, size_t size,
+                               bool readable_view) {
+  rewind(streams.err);
+  trace_run_options options = {.check_output = !readable_view,
+                               .verify = true,
+                               .events = readable_view,
+                               .out = streams.out,
+                               .err = streams.err};
+  trace_reader_init_memory(&reader, data, size);
+  trace_exit status = trace_run(&reader, &options);
+  fflush(streams.err);
+  long length = ftell(streams.err);
+  if (length < 0) {
+    length = 0;
+  }
+  if ((size_t)length >= sizeof(streams.err_text)) {
+    length = (long)sizeof(streams.err_text) - 1;
+  }
+  streams.err_text[length] = '\0';
+  /* The message ends in a newline; findings add their own. */
+  char *newline = strchr(streams.err_text, '\n');
+  if (newline != NULL) {
+    *newline = '\0';
+  }
+  return status;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  open_sinks();
+  scan s = prescan(data, size);
+  if (!s.within_budget) {
+    return -1;
+  }
+  bool readable_view = (size % 2) != 0;
+  if (run_verified(data, size, readable_view) != TRACE_EXIT_INVARIANT) {
+    return 0;
+  }
+  if (!s.has_fill) {
+    fuzz_fail("invariant broken: %s", streams.err_text);
+  }
+  char first[sizeof(streams.err_text)];
+  memcpy(first, streams.err_text, sizeof(first));
+  unsigned char *stripped = without_fills(data, size);
+  if (stripped == NULL) {
+    fprintf(stderr, "fuzz_trace: out of memory\n");
+    abort();
+  }
+  trace_exit again = run_verified(stripped, size, readable_view);
+  free(stripped);
+  if (again == TRACE_EXIT_INVARIANT) {
+    fuzz_fail("invariant broken: %s (without its fill commands: %s)", first,
+              streams.err_text);
+  }
+  return 0;
+}

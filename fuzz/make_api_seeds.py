@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause-Patent
+"""Writes the seed inputs of fuzz_api into fuzz/corpus/api/.
+
+    python3 fuzz/make_api_seeds.py [DIRECTORY]
+
+The layout (header, 16-byte records, op numbers, selectors) is the one
+fuzz_api.c documents at its top; the helpers below name the selector values
+the seeds use. Any bytes are a valid input, so a seed that drifts from the
+harness still runs; it only exercises something else.
+"""
+import os
+import struct
+import sys
+
+OPS = ["add", "alloc", "free", "attr", "map", "terminate", "pool-alloc",
+       "pool-free", "set-info", "binrange", "granularity", "scribble", "read"]
+OP = {name: i for i, name in enumerate(OPS)}
+
+# header flags
+GRANULARITY_64K, EXPLICIT_4K, CHECK_EVERY_CALL, LOCK, EVENTS, CREATE_ERRORS = (
+    1, 2, 4, 8, 16, 32)
+# region_base selectors
+BASE_ZERO, BASE_4K, BASE_1M, BASE_4G, BASE_TOP = 0, 1, 2, 3, 4
+# memory types
+BS_DATA, RT_DATA, ACPI_NVS, LOADER_DATA = 4, 6, 10, 2
+
+
+def header(pages, base, flags):
+    return struct.pack("<HBB", pages - 1, base, flags)
+
+
+def record(op, a=0, b=0, c=0, x1=0, x2=0, y=0):
+    return struct.pack("<BBBBHHQ", OP[op], a, b, c, x1, x2, y)
+
+
+def add_conventional(first_page, pages):
+    # a=0: page x1 of the region; b=2: x2 % (region pages + 2) pages;
+    # c=0: EfiConventionalMemory with UC|WC|WT|WB.
+    return record("add", a=0, b=2, c=0, x1=first_page, x2=pages)
+
+
+def alloc(kind, memory_type, pages, page=0):
+    # kind 0 any, 1 max, 2 addr; a>>3 == 0: the address is page x1;
+    # b=0: type x2 % 16; c=0: 1 + (x2 >> 4) % 16 pages.
+    return record("alloc", a=kind, b=0, c=0, x1=page,
+                  x2=memory_type | ((pages - 1) << 4))
+
+
+def free_live(hint=0, pool=False):
+    # a=0: the live allocation found from page hint on, all its pages.
+    return record("pool-free" if pool else "free", a=0, x1=hint)
+
+
+def map_exact():
+    return record("map", a=0)
+
+
+SEEDS = {
+    # The life of a small machine: add, allocate, read the map, free.
+    "basic": header(256, BASE_1M, 0)
+    + add_conventional(0, 256)
+    + alloc(0, BS_DATA, 4)
+    + alloc(0, LOADER_DATA, 1)
+    + map_exact()
+    + record("terminate", a=0)
+    + free_live(0)
+    + map_exact()
+    + alloc(2, BS_DATA, 2, page=16)
+    + free_live(16),
+    # 64 KiB runtime granularity, bins, the lock and the event callback.
+    "runtime-64k": header(1024, BASE_4G, GRANULARITY_64K | LOCK | EVENTS)
+    + record("set-info", a=3, b=1, x1=16, y=0x1234)
+    + add_conventional(0, 1024)
+    + alloc(0, RT_DATA, 3)
+    + alloc(1, ACPI_NVS, 1, page=512)
+    + record("pool-alloc", a=1, b=3, c=0, x1=2, x2=4)
+    + free_live(0, pool=True)
+    + record("attr", a=1, b=0, c=1, x1=0, x2=0)
+    + map_exact()
+    + free_live(0),
+    # Bins placed by CoreSetMemoryTypeInformationRange before the first add.
+    "binrange": header(512, BASE_4K, CHECK_EVERY_CALL)
+    + record("set-info", a=4, b=1, x1=8, y=77)
+    + record("binrange", a=0, b=2, x1=256)
+    + add_conventional(0, 512)
+    + alloc(0, ACPI_NVS, 2)
+    + alloc(0, RT_DATA, 2)
+    + map_exact()
+    + record("map", a=1)
+    + record("map", a=4, y=0x123)
+    + record("read", a=0, x1=3),
+    # A map entry overwritten: the allocator must notice, not crash.
+    "scribble": header(128, BASE_1M, EVENTS)
+    + add_conventional(0, 128)
+    + alloc(0, BS_DATA, 2)
+    + record("scribble", a=1, b=7, x1=0, x2=8, y=0xdeadbeef)
+    + alloc(0, BS_DATA, 1)
+    + free_live(0)
+    + map_exact()
+    + record("read", a=7),
+    # The top of the address space, AllocateMaxAddress and partial frees.
+    "top": header(64, BASE_TOP, CHECK_EVERY_CALL | LOCK)
+    + add_conventional(0, 64)
+    + alloc(1, BS_DATA, 8, page=32)
+    + record("free", a=2, b=0, x1=0, x2=2)
+    + record("scribble", a=0, x1=40, x2=100, y=5)
+    + alloc(0, LOADER_DATA, 4)
+    + record("map", a=7, x1=200)
+    + record("read", a=4, b=0, c=0, x1=3, x2=100),
+    # Bad create arguments, setup calls in every order, reads.
+    "setup": header(32, BASE_ZERO, CREATE_ERRORS | EXPLICIT_4K)
+    + record("granularity", a=1)
+    + record("granularity", a=2, y=12345)
+    + record("set-info", a=17)
+    + add_conventional(1, 31)
+    + record("granularity", a=0)
+    + record("set-info", a=2)
+    + record("read", a=1, x1=16)
+    + record("read", a=5, x1=0, x2=17)
+    + record("read", a=6),
+    # An add over memory already in the map: edk2 accepts it.
+    "overlap": header(64, BASE_1M, 0)
+    + add_conventional(0, 32)
+    + alloc(0, BS_DATA, 4)
+    + add_conventional(16, 32)
+    + alloc(0, BS_DATA, 16)
+    + map_exact()
+    + free_live(0),
+}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        here, "corpus", "api")
+    os.makedirs(directory, exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(directory, name + ".bin"), "wb") as out:
+            out.write(data)
+
+
+if __name__ == "__main__":
+    main()
