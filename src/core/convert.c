@@ -126,13 +126,24 @@ dxemem_status dx_core_convert_pages_ex(dxemem *d, uint64_t start,
   if (pages == 0 || (start & DXEMEM_PAGE_MASK) != 0 || start >= end) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  /* Like edk2, the loop runs while start < end in 64-bit arithmetic. */
+  /* Like edk2, the loop runs while start < end in 64-bit arithmetic: a
+   * range that ends at 2^64 - 1 wraps start to 0 and goes on from there.
+   * Only an empty add at 0 (whose end wraps) gives an entry at 0 that
+   * reaches 2^64 - 1 again; edk2 then loops forever, dxemem stops at the
+   * second wrap. */
+  bool wrapped = false;
   while (start < end) {
     uint64_t range_end = 0;
     dxemem_status status = convert_piece(d, start, end, pages, changing_type,
                                          new_type, new_attributes, &range_end);
     if (status != DXEMEM_SUCCESS) {
       return status;
+    }
+    if (range_end == UINT64_MAX) {
+      if (wrapped) {
+        return DXEMEM_INVALID_PARAMETER;
+      }
+      wrapped = true;
     }
     start = range_end + 1;
   }
