@@ -1140,14 +1140,13 @@ static void do_map(harness *h, const record *r) {
   if (buffer != NULL && !h->corrupted) {
     /* Nothing past the size the probe asked for (edk2 clears that much)
      * or the size returned, both inside the size passed. A buffer smaller
-     * than the probe asked for stays untouched; one that was big enough
-     * and still came out too small (after an overlapping add the bins
-     * split more descriptors than the probe counts) may hold a partial
-     * map. */
-    uint64_t written = status == DXEMEM_SUCCESS
-                           ? (needed > size ? needed : size)
-                       : passed >= needed ? passed
-                                          : 0;
+     * than the probe asked for stays untouched. After an overlapping add
+     * the bins may split more descriptors than the probe counts, so the
+     * map may use, and leave behind, anything up to the size passed. */
+    uint64_t written = passed < needed ? 0
+                       : h->overlapped || status != DXEMEM_SUCCESS
+                           ? passed
+                           : (needed > size ? needed : size);
     size_t clean_from = written < allocated ? (size_t)written : allocated;
     if (host_size == 0) {
       clean_from = 0; /* passed 0: the one byte is past it */
