@@ -106,13 +106,9 @@ dxemem_status dxemem_allocate_pool_pages(dxemem *d, uint32_t pool_type,
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  bool type_ok = pool_type < DXEMEM_MAX_MEMORY_TYPE
-                     ? pool_type != DXEMEM_CONVENTIONAL_MEMORY &&
-                           pool_type != DXEMEM_PERSISTENT_MEMORY &&
-                           pool_type != DXEMEM_UNACCEPTED_MEMORY_TYPE
-                     : pool_type >= DXEMEM_OEM_RESERVED_MIN;
-  if (memory == NULL || !type_ok || !pool_alignment_ok(alignment) ||
-      pages == 0 || pages > (UINT64_MAX >> DXEMEM_PAGE_SHIFT)) {
+  if (memory == NULL || !dx_memory_type_valid_for_allocate(pool_type) ||
+      !pool_alignment_ok(alignment) || pages == 0 ||
+      pages > (UINT64_MAX >> DXEMEM_PAGE_SHIFT)) {
     return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   uint64_t start = 0;

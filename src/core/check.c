@@ -183,12 +183,8 @@ dxemem_status dxemem_check(dxemem *d, dxemem_violation *out) {
   if (d == NULL || d->magic != DXEMEM_INSTANCE_MAGIC) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  if (d->config.lock != NULL) {
-    d->config.lock(d->config.user_context);
-  }
+  dx_lock(d);
   dxemem_status status = dx_check_locked(d, out);
-  if (d->config.unlock != NULL) {
-    d->config.unlock(d->config.user_context);
-  }
+  dx_unlock(d);
   return status;
 }

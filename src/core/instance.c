@@ -172,6 +172,19 @@ void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
   d->config.event(d->config.user_context, &ev);
 }
 
+/* gMemoryLock: the caller's callbacks, when it gave any. */
+void dx_lock(const dxemem *d) {
+  if (d->config.lock != NULL) {
+    d->config.lock(d->config.user_context);
+  }
+}
+
+void dx_unlock(const dxemem *d) {
+  if (d->config.unlock != NULL) {
+    d->config.unlock(d->config.user_context);
+  }
+}
+
 /* Every public call that reads or changes the map starts here: take the
  * lock, then make sure nobody scribbled over the entries, so the algorithms
  * can trust every link they follow. */
@@ -179,15 +192,11 @@ dxemem_status dx_api_enter(dxemem *d) {
   if (!instance_ok(d)) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  if (d->config.lock != NULL) {
-    d->config.lock(d->config.user_context);
-  }
+  dx_lock(d);
   uint64_t bad = 0;
   if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
     d->last_corruption = bad;
-    if (d->config.unlock != NULL) {
-      d->config.unlock(d->config.user_context);
-    }
+    dx_unlock(d);
     return DXEMEM_VOLUME_CORRUPTED;
   }
   return DXEMEM_SUCCESS;
@@ -201,9 +210,7 @@ dxemem_status dx_api_leave(dxemem *d, dxemem_status status) {
       d->config.assert_failed(d->config.user_context, v.message);
     }
   }
-  if (d->config.unlock != NULL) {
-    d->config.unlock(d->config.user_context);
-  }
+  dx_unlock(d);
   return status;
 }
 
@@ -211,24 +218,12 @@ dxemem_status dx_api_leave(dxemem *d, dxemem_status status) {
 /* Readers take the lock too, so a reader on one thread never sees a
  * half-made change from another. */
 
-static void lock_reader(const dxemem *d) {
-  if (d->config.lock != NULL) {
-    d->config.lock(d->config.user_context);
-  }
-}
-
-static void unlock_reader(const dxemem *d) {
-  if (d->config.unlock != NULL) {
-    d->config.unlock(d->config.user_context);
-  }
-}
-
 dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
                                          dxemem_type_statistics *out) {
   if (!instance_ok(d) || out == NULL || type >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  lock_reader(d);
+  dx_lock(d);
   const type_statistics *s = &d->stats[type];
   out->base_address = s->base_address;
   out->maximum_address = s->maximum_address;
@@ -237,7 +232,7 @@ dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
   out->information_index = s->information_index;
   out->special = s->special;
   out->runtime = s->runtime;
-  unlock_reader(d);
+  dx_unlock(d);
   return DXEMEM_SUCCESS;
 }
 
@@ -246,10 +241,10 @@ dxemem_status dxemem_get_default_range(const dxemem *d, uint64_t *base,
   if (!instance_ok(d) || base == NULL || maximum == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  lock_reader(d);
+  dx_lock(d);
   *base = d->default_base;
   *maximum = d->default_max;
-  unlock_reader(d);
+  dx_unlock(d);
   return DXEMEM_SUCCESS;
 }
 
@@ -259,9 +254,9 @@ dxemem_get_memory_type_information(const dxemem *d, size_t index,
   if (!instance_ok(d) || out == NULL || index >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  lock_reader(d);
+  dx_lock(d);
   *out = d->info[index];
-  unlock_reader(d);
+  dx_unlock(d);
   return DXEMEM_SUCCESS;
 }
 
@@ -269,9 +264,9 @@ uint64_t dxemem_get_map_key(const dxemem *d) {
   if (!instance_ok(d)) {
     return 0;
   }
-  lock_reader(d);
+  dx_lock(d);
   uint64_t key = d->map_key;
-  unlock_reader(d);
+  dx_unlock(d);
   return key;
 }
 
@@ -319,11 +314,11 @@ dxemem_status dxemem_get_counts(const dxemem *d, dxemem_counts *out) {
   if (!instance_ok(d) || out == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  lock_reader(d);
+  dx_lock(d);
   out->map_entries = d->map_entries;
   out->free_entries = d->free_entries;
   out->refuel_pages = d->refuel_pages;
   out->stack_depth = d->map_depth;
-  unlock_reader(d);
+  dx_unlock(d);
   return DXEMEM_SUCCESS;
 }

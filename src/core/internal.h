@@ -160,6 +160,8 @@ void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute);
 void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
                          bool merged_away);
+void dx_lock(const dxemem *d);
+void dx_unlock(const dxemem *d);
 /* Common prologue/epilogue of every public state-changing call. */
 dxemem_status dx_api_enter(dxemem *d);
 dxemem_status dx_api_leave(dxemem *d, dxemem_status status);
@@ -230,6 +232,7 @@ uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
 
 /* ---- pages.c: allocate / free ------------------------------------------ */
 uint64_t dx_granularity_for_type(const dxemem *d, uint32_t type);
+bool dx_memory_type_valid_for_allocate(uint32_t type);
 dxemem_status dx_core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
                                               uint32_t memory_type,
                                               uint64_t pages, uint64_t *memory);

@@ -24,7 +24,9 @@ static uint64_t round_pages_up(uint64_t pages, uint64_t granularity) {
   return pages & ~(unit - 1);
 }
 
-static bool memory_type_valid_for_allocate(uint32_t type) {
+/* The types a caller may allocate: UEFI types but free, persistent and
+ * unaccepted memory, and OEM and OS types. */
+bool dx_memory_type_valid_for_allocate(uint32_t type) {
   if (type >= DXEMEM_MAX_MEMORY_TYPE && type < DXEMEM_OEM_RESERVED_MIN) {
     return false;
   }
@@ -61,7 +63,7 @@ dxemem_status dx_core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
                                               uint64_t pages,
                                               uint64_t *memory) {
   if (allocate_type >= DXEMEM_MAX_ALLOCATE_TYPE ||
-      !memory_type_valid_for_allocate(memory_type) || memory == NULL) {
+      !dx_memory_type_valid_for_allocate(memory_type) || memory == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
   uint64_t alignment = dx_granularity_for_type(d, memory_type);
