@@ -67,6 +67,17 @@ typedef struct dxemem_event {
   uint64_t attribute;
   uint32_t depth;      /* map stack depth, for push/pop */
   bool merged_away;    /* pop: the entry had been merged away, nothing moved */
+  /* Recursion depth: 0 for the work of the service called, n + 1 for the
+   * work a refuel at depth n does (AllocateMemoryMapEntry ->
+   * CoreAllocatePoolPages -> CoreConvertPages while the outer map stack is
+   * still open). */
+  uint32_t recursion;
+  /* The edk2 function that acts ("CoreAddRange", "CoreConvertPagesEx",
+   * "AllocateMemoryMapEntry", "CoreFreeMemoryMapStack", ...); never NULL. */
+  const char *function;
+  /* pop: the refuel-page entry that received the stack entry (0 when it
+   * was merged away); refuel: the page (same as start). */
+  uint64_t entry_address;
 } dxemem_event;
 
 typedef struct dxemem_config {

@@ -44,7 +44,8 @@ static entry_ref isolate_piece(dxemem *d, entry_ref ref, uint64_t start,
   dx_entry_set_range(d, ref, e->start, start - 1);
   dx_list_insert_tail(d, REF_MAP_HEAD, slot);
   d->map_depth += 1;
-  dx_emit_stack_event(d, DXEMEM_EVENT_STACK_PUSH, s, false);
+  dx_emit_stack_event(d, DXEMEM_EVENT_STACK_PUSH, s, "CoreConvertPagesEx",
+                      REF_NULL);
   return slot;
 }
 

@@ -139,6 +139,27 @@ bool dxemem_host_to_phys(const dxemem *d, const void *host, uint64_t *phys) {
 
 /* ---- events, lock, call prologue --------------------------------------- */
 
+/* The edk2 function behind each event kind that has only one. */
+static const char *event_function(dxemem_event_kind kind) {
+  switch (kind) {
+  case DXEMEM_EVENT_ADD_RANGE:
+    return "CoreAddRange";
+  case DXEMEM_EVENT_REFUEL:
+    return "AllocateMemoryMapEntry";
+  case DXEMEM_EVENT_CONVERT_TYPE:
+  case DXEMEM_EVENT_CONVERT_ATTRIBUTE:
+    return "CoreConvertPagesEx";
+  default:
+    return "dxemem";
+  }
+}
+
+static void deliver_event(dxemem *d, dxemem_event *ev) {
+  ev->depth = (uint32_t)d->map_depth;
+  ev->recursion = d->refuel_nesting;
+  d->config.event(d->config.user_context, ev);
+}
+
 void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute) {
   if (d->config.event == NULL) {
@@ -151,12 +172,15 @@ void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
   ev.start = start;
   ev.end = end;
   ev.attribute = attribute;
-  ev.depth = (uint32_t)d->map_depth;
-  d->config.event(d->config.user_context, &ev);
+  ev.function = event_function(kind);
+  if (kind == DXEMEM_EVENT_REFUEL) {
+    ev.entry_address = start;
+  }
+  deliver_event(d, &ev);
 }
 
 void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
-                         bool merged_away) {
+                         const char *function, entry_ref entry_address) {
   if (d->config.event == NULL) {
     return;
   }
@@ -167,9 +191,10 @@ void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
   ev.start = e->start;
   ev.end = e->end;
   ev.attribute = e->attribute;
-  ev.depth = (uint32_t)d->map_depth;
-  ev.merged_away = merged_away;
-  d->config.event(d->config.user_context, &ev);
+  ev.merged_away = kind == DXEMEM_EVENT_STACK_POP && entry_address == REF_NULL;
+  ev.function = function;
+  ev.entry_address = entry_address;
+  deliver_event(d, &ev);
 }
 
 /* gMemoryLock: the caller's callbacks, when it gave any. */

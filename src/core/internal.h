@@ -110,6 +110,7 @@ struct dxemem {
   map_entry stack[MAX_MAP_DEPTH];
   uint64_t map_depth;     /* mMapDepth */
   uint32_t freeing_stack; /* mFreeMapStack */
+  uint32_t refuel_nesting; /* refuels in progress (event recursion depth) */
   uint64_t map_key;       /* mMemoryMapKey */
   uint64_t map_entries;   /* pool entries linked in gMemoryMap */
   uint64_t free_entries;  /* entries on the free list */
@@ -158,8 +159,10 @@ static inline void *dx_region_host_of(const dxemem *d, uint64_t phys,
 bool dx_region_contains(const dxemem *d, uint64_t start, uint64_t length);
 void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute);
+/* function: the edk2 function that moves the stack entry; entry_address:
+ * the pool entry it went to (pop), else 0. */
 void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
-                         bool merged_away);
+                         const char *function, entry_ref entry_address);
 void dx_lock(const dxemem *d);
 void dx_unlock(const dxemem *d);
 /* Common prologue/epilogue of every public state-changing call. */

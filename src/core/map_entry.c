@@ -68,7 +68,7 @@ dxemem_status dx_core_add_range(dxemem *d, uint32_t type, uint64_t start,
   dx_entry_seal(d, slot);
   dx_list_insert_tail(d, REF_MAP_HEAD, slot);
   d->map_depth += 1;
-  dx_emit_stack_event(d, DXEMEM_EVENT_STACK_PUSH, s, false);
+  dx_emit_stack_event(d, DXEMEM_EVENT_STACK_PUSH, s, "CoreAddRange", REF_NULL);
   return DXEMEM_SUCCESS;
 }
 
@@ -109,9 +109,12 @@ static void carve_refuel_page(dxemem *d, uint64_t page) {
 entry_ref dx_allocate_memory_map_entry(dxemem *d) {
   if (dx_list_is_empty(d, REF_FREE_HEAD)) {
     uint64_t page = 0;
-    if (dx_core_allocate_pool_pages(d, DXEMEM_BOOT_SERVICES_DATA, 1,
-                                    DEFAULT_GRANULARITY,
-                                    &page) != DXEMEM_SUCCESS) {
+    /* Events of the nested allocation are one recursion level deeper. */
+    d->refuel_nesting += 1;
+    dxemem_status status = dx_core_allocate_pool_pages(
+        d, DXEMEM_BOOT_SERVICES_DATA, 1, DEFAULT_GRANULARITY, &page);
+    d->refuel_nesting -= 1;
+    if (status != DXEMEM_SUCCESS) {
       return REF_NULL;
     }
     dx_emit_event(d, DXEMEM_EVENT_REFUEL, DXEMEM_BOOT_SERVICES_DATA, page,
@@ -168,11 +171,13 @@ dxemem_status dx_core_free_memory_map_stack(dxemem *d) {
       dx_entry_seal(d, ref);
       insert_sorted(d, ref);
       d->map_entries += 1;
-      dx_emit_stack_event(d, DXEMEM_EVENT_STACK_POP, s, false);
+      dx_emit_stack_event(d, DXEMEM_EVENT_STACK_POP, s, "CoreFreeMemoryMapStack",
+                          ref);
     } else {
       dx_list_insert_tail(d, REF_FREE_HEAD, ref);
       d->free_entries += 1;
-      dx_emit_stack_event(d, DXEMEM_EVENT_STACK_POP, s, true);
+      dx_emit_stack_event(d, DXEMEM_EVENT_STACK_POP, s, "CoreFreeMemoryMapStack",
+                          REF_NULL);
     }
   }
   d->freeing_stack -= 1;

@@ -245,6 +245,54 @@ static void test_merged_away_stack_entry_event(void **state) {
                true);
 }
 
+/* Every event names the edk2 function that acts and how deep in the
+ * refuel recursion it happens; a pop names the pool entry it filled. */
+static void expect_origin(const dxemem_event *e, uint32_t recursion,
+                          const char *function, uint64_t entry_address) {
+  assert_int_equal(e->recursion, recursion);
+  assert_string_equal(e->function, function);
+  assert_int_equal(e->entry_address, entry_address);
+}
+
+static void test_events_carry_recursion_and_function(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  (void)fx_use_up_free_entries(fx);
+  fx_clear_events(fx);
+  (void)fx_alloc(fx, DXEMEM_ALLOCATE_ADDRESS, T_BSD, 1, 0x1c0000);
+  const dxemem_event *ev = fx->events;
+  assert_int_equal(fx->event_count, 9);
+  expect_origin(&ev[0], 0, "CoreConvertPagesEx", 0);
+  expect_origin(&ev[1], 0, "CoreAddRange", 0);
+  expect_origin(&ev[2], 0, "CoreAddRange", 0);
+  /* The refuel's own conversion, one level down. */
+  expect_origin(&ev[3], 1, "CoreConvertPagesEx", 0);
+  expect_origin(&ev[4], 1, "CoreAddRange", 0);
+  expect_origin(&ev[5], 1, "CoreAddRange", 0);
+  /* Back at the outer level: the page is carved, the stack drains. */
+  expect_origin(&ev[6], 0, "AllocateMemoryMapEntry", 0x1bf000);
+  expect_origin(&ev[7], 0, "CoreFreeMemoryMapStack", 0x1bf000);
+  expect_origin(&ev[8], 0, "CoreFreeMemoryMapStack", 0);
+}
+
+/* A centre split pushes the upper part from CoreConvertPagesEx itself. */
+static void test_split_push_names_convert(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  fx_clear_events(fx);
+  assert_int_equal(dxemem_update_memory_attributes(fx->d, 0x140000, 1, 0x8),
+                   DXEMEM_SUCCESS);
+  const dxemem_event *ev = fx->events;
+  assert_true(fx->event_count >= 2);
+  assert_int_equal(ev[0].kind, DXEMEM_EVENT_CONVERT_ATTRIBUTE);
+  expect_origin(&ev[0], 0, "CoreConvertPagesEx", 0);
+  assert_int_equal(ev[1].kind, DXEMEM_EVENT_STACK_PUSH);
+  expect_origin(&ev[1], 0, "CoreConvertPagesEx", 0);
+  assert_int_equal(ev[1].start, 0x141000);
+}
+
 /* dxemem refuses a seventh stack entry instead of overrunning
  * mMapStack; nothing changes, not even the key. */
 static void test_add_range_refuses_full_stack(void **state) {
@@ -419,6 +467,8 @@ int main(void) {
       T(test_first_add_refuels_from_its_own_range),
       T(test_refuel_after_64_entries),
       T(test_merged_away_stack_entry_event),
+      T(test_events_carry_recursion_and_function),
+      T(test_split_push_names_convert),
       T(test_add_range_refuses_full_stack),
       T(test_free_memory_map_stack_does_not_reenter),
       T(test_range_holds_map_entries),
