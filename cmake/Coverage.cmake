@@ -97,15 +97,15 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   if(NOT DXEMEM_LLVM_COV)
     message(FATAL_ERROR "DXEMEM_COVERAGE with clang needs llvm-cov")
   endif()
-  set(staged ${CMAKE_BINARY_DIR}/CMakeFiles/coverage-gcov.sh)
+  set(staged ${PROJECT_BINARY_DIR}/CMakeFiles/coverage-gcov.sh)
   file(WRITE ${staged} "#!/bin/sh\nexec \"${DXEMEM_LLVM_COV}\" gcov \"$@\"\n")
-  file(COPY ${staged} DESTINATION ${CMAKE_BINARY_DIR}
+  file(COPY ${staged} DESTINATION ${PROJECT_BINARY_DIR}
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ
                         GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-  set(dxemem_gcov_tool --gcov-tool ${CMAKE_BINARY_DIR}/coverage-gcov.sh)
+  set(dxemem_gcov_tool --gcov-tool ${PROJECT_BINARY_DIR}/coverage-gcov.sh)
 endif()
 
-set(dxemem_cov_dir ${CMAKE_BINARY_DIR}/coverage)
+set(dxemem_cov_dir ${PROJECT_BINARY_DIR}/coverage)
 set(dxemem_cov_all ${dxemem_cov_dir}/all.info)
 set(dxemem_cov_core ${dxemem_cov_dir}/core.info)
 set(dxemem_cov_html ${dxemem_cov_dir}/html)
@@ -114,10 +114,10 @@ add_custom_target(coverage
   COMMAND ${CMAKE_COMMAND} -E rm -rf ${dxemem_cov_dir}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${dxemem_cov_dir}
   COMMAND ${DXEMEM_LCOV} --quiet ${dxemem_gcov_tool} --zerocounters
-          --directory ${CMAKE_BINARY_DIR}
+          --directory ${PROJECT_BINARY_DIR}
   COMMAND ${CMAKE_CTEST_COMMAND} --output-on-failure -j2
   COMMAND ${DXEMEM_LCOV} --quiet ${dxemem_gcov_tool} --capture
-          --directory ${CMAKE_BINARY_DIR} --output-file ${dxemem_cov_all}
+          --directory ${PROJECT_BINARY_DIR} --output-file ${dxemem_cov_all}
   COMMAND ${DXEMEM_LCOV} --quiet --extract ${dxemem_cov_all}
           "${PROJECT_SOURCE_DIR}/src/core/*" --output-file ${dxemem_cov_core}
   COMMAND ${DXEMEM_GENHTML} --quiet --title "dxemem src/core"
@@ -127,7 +127,7 @@ add_custom_target(coverage
           -DMIN_LINES=${DXEMEM_COVERAGE_MIN_LINES}
           -DMIN_FUNCTIONS=${DXEMEM_COVERAGE_MIN_FUNCTIONS}
           -P ${CMAKE_CURRENT_LIST_FILE}
-  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
   COMMENT "Coverage of src/core (minimum: lines ${DXEMEM_COVERAGE_MIN_LINES}%, "
           "functions ${DXEMEM_COVERAGE_MIN_FUNCTIONS}%)"
   VERBATIM)

@@ -101,6 +101,14 @@ typedef struct dxemem_config {
 /* Bytes of instance storage dxemem_create needs. */
 size_t dxemem_instance_size(void);
 
+/* Compile-time bounds for placing an instance statically:
+ *   static _Alignas(DXEMEM_INSTANCE_ALIGN)
+ *       unsigned char storage[DXEMEM_INSTANCE_SIZE_MAX];
+ * always holds one. dxemem_instance_size() <= DXEMEM_INSTANCE_SIZE_MAX in
+ * every build of this version (a static assertion in the core). */
+#define DXEMEM_INSTANCE_SIZE_MAX 65536u
+#define DXEMEM_INSTANCE_ALIGN 8u
+
 /* Builds an instance in storage. The region memory is not touched until
  * pages of it are used. */
 dxemem_status dxemem_create(void *storage, size_t storage_size,

@@ -5,6 +5,13 @@
  */
 #include "internal.h"
 
+/* The public bound callers size static storage with: raise it (a new
+ * version) rather than let the instance outgrow it. */
+_Static_assert(sizeof(struct dxemem) <= DXEMEM_INSTANCE_SIZE_MAX,
+               "struct dxemem outgrew DXEMEM_INSTANCE_SIZE_MAX");
+_Static_assert(_Alignof(struct dxemem) <= DXEMEM_INSTANCE_ALIGN,
+               "struct dxemem needs more than DXEMEM_INSTANCE_ALIGN");
+
 size_t dxemem_instance_size(void) {
   return sizeof(struct dxemem);
 }

@@ -35,6 +35,23 @@ static dxemem_status try_create(core_fixture *fx, const dxemem_config *c) {
   return status;
 }
 
+/* The public compile-time bound holds, and storage of exactly that size
+ * and alignment takes an instance. */
+static void test_instance_fits_public_bound(void **state) {
+  core_fixture *fx = *state;
+  static _Alignas(DXEMEM_INSTANCE_ALIGN) unsigned char
+      storage[DXEMEM_INSTANCE_SIZE_MAX];
+  assert_true(dxemem_instance_size() <= DXEMEM_INSTANCE_SIZE_MAX);
+  dxemem_config c = good_config(fx);
+  dxemem *d = NULL;
+  assert_int_equal(dxemem_create(storage, sizeof storage, &c, &d),
+                   DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_add_memory_descriptor(d, DXEMEM_CONVENTIONAL_MEMORY,
+                                                FX_BASE, 16, 0),
+                   DXEMEM_SUCCESS);
+  dxemem_destroy(d);
+}
+
 static void test_create_rejects_bad_arguments(void **state) {
   core_fixture *fx = *state;
   dxemem_config c = good_config(fx);
@@ -374,6 +391,8 @@ static void test_config_is_copied(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_instance_fits_public_bound,
+                                      fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_create_rejects_bad_arguments,
                                       fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_create_rejects_bad_regions, fx_setup,
