@@ -17,7 +17,8 @@
 #include "trace.h"
 
 static const char usage_text[] =
-    "usage: dxemem replay [--check] [--verify] [--events] TRACE\n"
+    "usage: dxemem replay [--check] [--verify] [--events] [--reference NAME]\n"
+    "                     TRACE\n"
     "       dxemem --help | --version\n";
 
 static const char help_text[] =
@@ -31,6 +32,11 @@ static const char help_text[] =
     "  --events    readable view only: show the allocator's events (ranges\n"
     "              added and converted, refuels, map-stack pushes and pops)\n"
     "              under the command that caused them\n"
+    "  --reference NAME\n"
+    "              the edk2 version to behave like:\n"
+    "                edk2-stable202605    (default) bins set up one by one\n"
+    "                edk2-master-2026-08  master c5aa7e7d94: one contiguous\n"
+    "                                     block for all bins (MemoryBin.c)\n"
     "\n"
     "Exit status: 0 ok, 1 host failure (mmap, memory, I/O), 2 trace or usage\n"
     "error, 3 invariant violation.\n";
@@ -57,6 +63,14 @@ static int replay(int argc, char **argv) {
       options.verify = true;
     } else if (!options_done && strcmp(arg, "--events") == 0) {
       options.events = true;
+    } else if (!options_done && strcmp(arg, "--reference") == 0) {
+      if (i + 1 >= argc) {
+        return usage_error("%s", "--reference needs a NAME");
+      }
+      i++;
+      if (!dxemem_reference_from_name(argv[i], &options.reference)) {
+        return usage_error("unknown reference '%s' (see --help)", argv[i]);
+      }
     } else if (!options_done && strcmp(arg, "--help") == 0) {
       fputs(usage_text, stdout);
       fputs(help_text, stdout);

@@ -80,6 +80,26 @@ typedef struct dxemem_event {
   uint64_t entry_address;
 } dxemem_event;
 
+/* ---- references -------------------------------------------------------
+ * The edk2 version an instance behaves like. They differ only in how the
+ * memory type bins are set up and counted (docs/architecture.md, "Two
+ * references"); everything else is the same code. */
+typedef enum dxemem_reference {
+  /* edk2-stable202605: bins allocated one by one in Page.c. */
+  DXEMEM_REFERENCE_EDK2_STABLE202605 = 0,
+  /* edk2 master c5aa7e7d94 (2026-08-06): one contiguous block for all bins,
+   * MdeModulePkg/Core/Dxe/Mem/MemoryBin.c. */
+  DXEMEM_REFERENCE_EDK2_MASTER_2026_08 = 1,
+  DXEMEM_REFERENCE_COUNT
+} dxemem_reference;
+
+/* "edk2-stable202605", "edk2-master-2026-08"; NULL for an unknown value. */
+const char *dxemem_reference_name(uint32_t reference);
+/* The reference with that name; false (and *out untouched) if none. */
+bool dxemem_reference_from_name(const char *name, uint32_t *out);
+/* The reference an instance models (DXEMEM_REFERENCE_COUNT if d is bad). */
+uint32_t dxemem_get_reference(const dxemem *d);
+
 typedef struct dxemem_config {
   uint64_t region_base;      /* physical base, page aligned (0 allowed) */
   uint64_t region_size;      /* bytes, page multiple, > 0, base+size <= 2^64 */
@@ -94,6 +114,9 @@ typedef struct dxemem_config {
   void (*assert_failed)(void *user_context, const char *message);
   /* Debug level: run dxemem_check() after every state-changing call. */
   bool check_every_call;
+  /* Which edk2 the instance models (dxemem_reference); 0 is the default,
+   * DXEMEM_REFERENCE_EDK2_STABLE202605. */
+  uint32_t reference;
 } dxemem_config;
 
 /* ---- lifetime ---------------------------------------------------------- */

@@ -133,7 +133,10 @@ static dxemem_status check_statistics(dxemem *d, dxemem_violation *out) {
       return violation(out, DXEMEM_VIOLATION_STATISTICS, t,
                        "InformationIndex out of range for type");
     }
-    if (!d->counter_truncated &&
+    /* A reference may leave a type without a high-water slot. */
+    bool has_slot = s->information_index < DXEMEM_MAX_MEMORY_TYPE ||
+                    d->reference->terminator_records_high_water;
+    if (has_slot && !d->counter_truncated &&
         s->current_number_of_pages >
             d->info[s->information_index].number_of_pages) {
       return violation(out, DXEMEM_VIOLATION_STATISTICS, t,

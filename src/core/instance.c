@@ -49,13 +49,16 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
       (config->region_size & DXEMEM_PAGE_MASK) != 0 ||
       config->region_size - 1 > UINT64_MAX - config->region_base ||
       config->region_size - 1 > (uint64_t)(SIZE_MAX - 1) ||
-      !granularity_supported(granularity)) {
+      !granularity_supported(granularity) ||
+      dx_reference_ops_of(config->reference) == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
 
   dxemem *d = storage;
   memset(d, 0, sizeof *d);
   d->magic = DXEMEM_INSTANCE_MAGIC;
+  d->reference = dx_reference_ops_of(config->reference);
+  d->reference_id = config->reference;
   d->region_base = config->region_base;
   d->region_size = config->region_size;
   d->region_host = config->region_host;
@@ -94,6 +97,11 @@ dxemem_status dxemem_set_runtime_granularity(dxemem *d, uint64_t bytes) {
     status = DXEMEM_INVALID_PARAMETER;
   } else {
     d->runtime_granularity = bytes;
+    /* The granularity is a build constant in edk2: the HOB was read with
+     * it, so read it again. */
+    if (d->hob_present && !d->bins_initialized) {
+      dx_populate_memory_type_information(d);
+    }
   }
   return dx_api_leave(d, status);
 }
@@ -110,10 +118,11 @@ dxemem_status dxemem_set_memory_type_information(
     status = DXEMEM_INVALID_PARAMETER;
   } else {
     for (size_t i = 0; i < count; i++) {
-      d->info[i] = entries[i];
+      d->hob[i] = entries[i];
     }
-    d->info[count].type = DXEMEM_MAX_MEMORY_TYPE;
-    d->info[count].number_of_pages = 0;
+    d->hob_count = count;
+    d->hob_present = true;
+    dx_populate_memory_type_information(d);
   }
   return dx_api_leave(d, status);
 }
@@ -300,6 +309,10 @@ uint64_t dxemem_get_map_key(const dxemem *d) {
   uint64_t key = d->map_key;
   dx_unlock(d);
   return key;
+}
+
+uint32_t dxemem_get_reference(const dxemem *d) {
+  return instance_ok(d) ? d->reference_id : DXEMEM_REFERENCE_COUNT;
 }
 
 uint64_t dxemem_get_runtime_granularity(const dxemem *d) {

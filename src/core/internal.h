@@ -93,8 +93,38 @@ typedef struct journal_scalars {
   uint64_t default_base;
 } journal_scalars;
 
+/* The reference seam: the few steps where edk2 versions differ, one table
+ * per reference (bins_stable.c, bins_master.c). Everything above calls
+ * through it and keeps one shape; each entry names what it models. */
+typedef struct dx_reference_ops {
+  const char *name; /* dxemem_reference_name() */
+  /* gMemoryTypeInformation's initial contents (Page.c). */
+  void (*init_information)(dxemem *d);
+  /* The Memory Type Information HOB has just been copied into d->info:
+   * what the DXE core does to the copy before using it. */
+  void (*populate_information)(dxemem *d);
+  /* The bin step at the end of CoreAddMemoryDescriptor. */
+  void (*allocate_bins)(dxemem *d);
+  /* CoreSetMemoryTypeInformationRange: DXEMEM_BAD_BUFFER_SIZE when the bins
+   * do not fit (nothing changes); bins_initialized is false on entry. */
+  dxemem_status (*set_range)(dxemem *d, uint64_t start, uint64_t length);
+  /* The statistics update of CoreConvertPagesEx. */
+  void (*update_statistics)(dxemem *d, uint32_t old_type, uint32_t new_type,
+                            uint64_t start, uint64_t pages);
+  /* Whether InformationIndex 16 (types the table does not list) still
+   * records a high-water mark, in the terminator slot. */
+  bool terminator_records_high_water;
+} dx_reference_ops;
+
+extern const dx_reference_ops dx_reference_stable202605;
+extern const dx_reference_ops dx_reference_master_2026_08;
+/* names.c: the table of a dxemem_reference value, NULL if unknown. */
+const dx_reference_ops *dx_reference_ops_of(uint32_t reference);
+
 struct dxemem {
   uint32_t magic;
+  const dx_reference_ops *reference; /* never NULL */
+  uint32_t reference_id;             /* dxemem_reference */
 
   /* The fake physical region. */
   uint64_t region_base;
@@ -124,6 +154,12 @@ struct dxemem {
   uint64_t default_base;       /* mDefaultBaseAddress */
   uint64_t default_max;        /* mDefaultMaximumAddress */
   bool bins_initialized;       /* mMemoryTypeInformationInitialized */
+  /* The Memory Type Information HOB as the caller set it (hob_count
+   * entries, then the terminator), kept until the first add so that a
+   * later granularity can populate the table again. */
+  bool hob_present;
+  size_t hob_count;
+  dxemem_memory_type_information hob[MEMORY_TYPE_SLOTS];
 
   /* dxemem's own bookkeeping. */
   bool any_add;           /* setup is closed after the first add */
@@ -248,12 +284,27 @@ dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
 /* ---- check.c: the invariant checker, with the lock held --------------- */
 dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out);
 
-/* ---- bins.c: memory type information ----------------------------------- */
+/* ---- bins.c: memory type information, common to both references ------- */
 void dx_statistics_init(dxemem *d);
-void dx_allocate_memory_type_information_bins(dxemem *d);
-void dx_update_memory_statistics(dxemem *d, uint32_t old_type,
-                                 uint32_t new_type, uint64_t start,
-                                 uint64_t pages);
+void dx_populate_memory_type_information(dxemem *d);
 bool dx_memory_type_valid_for_add(uint32_t type);
+bool dx_slot_in_table(const dxemem *d, size_t index);
+bool dx_slot_names_bin(const dxemem *d, size_t index);
+uint32_t dx_bin_pages_rounded(const dxemem *d, uint32_t type, uint32_t pages);
+void dx_initialize_bin_statistics_from_range(dxemem *d);
+/* The seam calls, so the callers read like edk2. */
+static inline void dx_allocate_memory_type_information_bins(dxemem *d) {
+  d->reference->allocate_bins(d);
+}
+static inline void dx_update_memory_statistics(dxemem *d, uint32_t old_type,
+                                               uint32_t new_type,
+                                               uint64_t start, uint64_t pages) {
+  d->reference->update_statistics(d, old_type, new_type, start, pages);
+}
+
+/* ---- memory_allocation_lib.c: DxeCoreMemoryAllocationLib --------------- */
+uint64_t dx_allocate_aligned_pages(dxemem *d, uint64_t pages,
+                                   uint64_t alignment);
+void dx_free_aligned_pages(dxemem *d, uint64_t buffer, uint64_t pages);
 
 #endif /* DXEMEM_CORE_INTERNAL_H */

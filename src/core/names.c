@@ -54,3 +54,41 @@ const char *dxemem_memory_type_name(uint32_t type) {
   }
   return NULL;
 }
+
+/* ---- references --------------------------------------------------------- */
+
+static const dx_reference_ops *const references[DXEMEM_REFERENCE_COUNT] = {
+    [DXEMEM_REFERENCE_EDK2_STABLE202605] = &dx_reference_stable202605,
+    [DXEMEM_REFERENCE_EDK2_MASTER_2026_08] = &dx_reference_master_2026_08,
+};
+
+/* The seam table of a reference; NULL for an unknown value. */
+const dx_reference_ops *dx_reference_ops_of(uint32_t reference) {
+  return reference < DXEMEM_REFERENCE_COUNT ? references[reference] : NULL;
+}
+
+const char *dxemem_reference_name(uint32_t reference) {
+  const dx_reference_ops *ops = dx_reference_ops_of(reference);
+  return ops != NULL ? ops->name : NULL;
+}
+
+static bool same_text(const char *a, const char *b) {
+  while (*a != '\0' && *a == *b) {
+    a++;
+    b++;
+  }
+  return *a == *b;
+}
+
+bool dxemem_reference_from_name(const char *name, uint32_t *out) {
+  if (name == NULL || out == NULL) {
+    return false;
+  }
+  for (uint32_t r = 0; r < DXEMEM_REFERENCE_COUNT; r++) {
+    if (same_text(name, references[r]->name)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}

@@ -125,6 +125,7 @@ static trace_exit run_region(runner *r, const trace_command *command) {
   dxemem_config config = {
       .region_base = command->region.base,
       .region_size = command->region.bytes,
+      .reference = r->options->reference,
   };
   if (!r->options->check_output && r->options->events) {
     config.user_context = r;

@@ -269,6 +269,7 @@ typedef struct trace_run_options {
   bool events;       /* human view: print the allocator's events */
   FILE *out;         /* results */
   FILE *err;         /* `LINE: error: ...` and other diagnostics */
+  uint32_t reference; /* dxemem_reference of the instance `region` makes */
 } trace_run_options;
 
 /* Runs the trace to its end or its first error and returns the exit

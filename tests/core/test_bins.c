@@ -246,23 +246,43 @@ static void test_binrange_places_bins(void **state) {
   assert_int_equal(dxemem_get_map_key(fx->d), 2);
 }
 
-/* binrange skips OEM types and empty slots when placing, but an OEM slot's
- * pages still count in the size it needs. */
+/* binrange skips OEM types and empty slots, both when placing and when
+ * sizing (Page.c checks the type before it counts a slot). */
 static void test_binrange_skips_oem_and_empty_slots(void **state) {
   core_fixture *fx = *state;
   const dxemem_memory_type_information bins[] = {
       {0x70000000, 2}, {T_ACPI, 0}, {T_RTD, 2}};
   fx_bins(fx, bins, 3);
   assert_int_equal(
-      dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x3000),
+      dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x1000),
       DXEMEM_BAD_BUFFER_SIZE);
   assert_int_equal(
-      dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x4000),
+      dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x2000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_RTD, 0x182000, 0x183fff, 2, 2);
-  expect_bin(fx, T_ACPI, 0, 0x181fff, 0, 1);
-  expect_default_range(fx, UINT64_MAX, 0x181fff);
+  expect_bin(fx, T_RTD, 0x180000, 0x181fff, 2, 2);
+  expect_bin(fx, T_ACPI, 0, 0x17ffff, 0, 1);
+  expect_default_range(fx, UINT64_MAX, 0x17ffff);
   assert_int_equal(slot(fx, 0).number_of_pages, 2);
+}
+
+/* With 64 KiB granularity binrange rounds a runtime bin up to 16 pages
+ * (its size, its maximum and NumberOfPages), then aligns its base down. */
+static void test_binrange_rounds_runtime_bins(void **state) {
+  core_fixture *fx = *state;
+  fx_rebuild(fx, FX_BASE, FX_SIZE, 65536);
+  const dxemem_memory_type_information bins[] = {{T_NVS, 1}, {T_LD, 1}};
+  fx_bins(fx, bins, 2);
+  /* From 0x191000: NVS takes 16 pages and its base aligns down past
+   * 0x1000 of padding, then LoaderData needs 0x1000 more: 0x12000. */
+  assert_int_equal(
+      dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x11000),
+      DXEMEM_BAD_BUFFER_SIZE);
+  assert_int_equal(
+      dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x20000),
+      DXEMEM_SUCCESS);
+  expect_bin(fx, T_NVS, 0x190000, 0x19ffff, 16, 0);
+  expect_bin(fx, T_LD, 0x18f000, 0x18ffff, 1, 1);
+  assert_int_equal(slot(fx, 0).number_of_pages, 0);
 }
 
 /* With a BootServicesData bin the first refuel lands at its top. */
@@ -381,6 +401,7 @@ int main(void) {
       T(test_bins_rollback_skips_oem_and_empty_slots),
       T(test_binrange_places_bins),
       T(test_binrange_skips_oem_and_empty_slots),
+    T(test_binrange_rounds_runtime_bins),
       T(test_binrange_refuel_in_boot_services_data_bin),
       T(test_binrange_too_small_is_ignored),
       T(test_binrange_after_bins_are_set),
