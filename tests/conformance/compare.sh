@@ -1,7 +1,8 @@
 #!/bin/sh
-# compare.sh TOOL TRACE EXPECTED STATUS_FILE
+# compare.sh TOOL TRACE EXPECTED STATUS_FILE [OPTION...]
 #
-# Runs `TOOL replay --check --verify TRACE` and passes when its standard
+# Runs `TOOL replay --check --verify [OPTION...] TRACE` (options such as
+# --reference NAME) and passes when its standard
 # output equals EXPECTED byte for byte and its exit status equals the number
 # in STATUS_FILE (0 when that file does not exist). On a mismatch prints the
 # first differing line of both outputs and the tool's standard error.
@@ -10,6 +11,7 @@ tool=$1
 trace=$2
 expected=$3
 status_file=$4
+shift 4
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conformance.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -17,7 +19,7 @@ want_status=0
 if [ -f "$status_file" ]; then
   want_status=$(tr -d ' \t\r\n' <"$status_file")
 fi
-"$tool" replay --check --verify "$trace" >"$tmp/out" 2>"$tmp/err"
+"$tool" replay --check --verify "$@" "$trace" >"$tmp/out" 2>"$tmp/err"
 status=$?
 
 fail=0
