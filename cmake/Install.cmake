@@ -5,6 +5,7 @@
 include(CMakePackageConfigHelpers)
 
 set(DXEMEM_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/dxemem)
+set(DXEMEM_INSTALL_EDK2DIR ${CMAKE_INSTALL_DATADIR}/dxemem/edk2/DxememPkg)
 
 install(TARGETS dxemem_core dxemem_host EXPORT dxememTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -20,7 +21,8 @@ install(EXPORT dxememTargets NAMESPACE dxemem::
         DESTINATION ${DXEMEM_INSTALL_CMAKEDIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/dxememConfig.cmake.in
   ${PROJECT_BINARY_DIR}/dxememConfig.cmake
-  INSTALL_DESTINATION ${DXEMEM_INSTALL_CMAKEDIR})
+  INSTALL_DESTINATION ${DXEMEM_INSTALL_CMAKEDIR}
+  PATH_VARS DXEMEM_INSTALL_EDK2DIR)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/dxememConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/dxememConfig.cmake
@@ -49,3 +51,10 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/dxemem.pc.in
                ${PROJECT_BINARY_DIR}/dxemem.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/dxemem.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The edk2 drop-in is built from source by the consumer
+# (dxemem_add_edk2_boot_services, or an edk2 build with its INF).
+install(FILES ${PROJECT_SOURCE_DIR}/cmake/dxememEdk2.cmake
+        DESTINATION ${DXEMEM_INSTALL_CMAKEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/integrations/edk2/DxememPkg
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/dxemem/edk2)

@@ -37,6 +37,14 @@ typedef struct dxemem_host_region {
 dxemem_status dxemem_host_region_map(uint64_t base, uint64_t size,
                                      dxemem_host_region *out);
 
+/* Maps a lazily committed region of size bytes whose physical addresses
+ * equal its host addresses (out->base == (uintptr_t)out->host), as edk2
+ * host tests and emulators with an identity view need. hint is a preferred
+ * base (0: anywhere); the host may place the region elsewhere, so read
+ * out->base. Statuses as dxemem_host_region_map. */
+dxemem_status dxemem_host_region_map_identity(uint64_t hint, uint64_t size,
+                                              dxemem_host_region *out);
+
 /* Unmaps the region and clears *region; a cleared region is a no-op. */
 void dxemem_host_region_unmap(dxemem_host_region *region);
 
@@ -56,6 +64,14 @@ typedef struct dxemem_host_instance {
  * cleared. */
 dxemem_status dxemem_host_create(const dxemem_config *config,
                                  dxemem_host_instance *out);
+
+/* As dxemem_host_create, over a region mapped by
+ * dxemem_host_region_map_identity(hint, config->region_size):
+ * config->region_base is ignored, the instance's region base is the host
+ * address of its mapping (out->region.base). */
+dxemem_status dxemem_host_create_identity(const dxemem_config *config,
+                                          uint64_t hint,
+                                          dxemem_host_instance *out);
 
 /* Destroys the instance and frees its storage and region; a cleared
  * instance is a no-op. */

@@ -6,6 +6,11 @@
 
 #include "dxemem/host.h"
 
+/* Creates the instance over out->region, mapped already; on failure
+ * unmaps it and clears *out. */
+static dxemem_status create_over_region(const dxemem_config *config,
+                                        dxemem_host_instance *out);
+
 dxemem_status dxemem_host_create(const dxemem_config *config,
                                  dxemem_host_instance *out) {
   if (out == NULL) {
@@ -20,6 +25,30 @@ dxemem_status dxemem_host_create(const dxemem_config *config,
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
+  return create_over_region(config, out);
+}
+
+dxemem_status dxemem_host_create_identity(const dxemem_config *config,
+                                          uint64_t hint,
+                                          dxemem_host_instance *out) {
+  if (out == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  memset(out, 0, sizeof(*out));
+  if (config == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  dxemem_status status =
+      dxemem_host_region_map_identity(hint, config->region_size, &out->region);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  return create_over_region(config, out);
+}
+
+static dxemem_status create_over_region(const dxemem_config *config,
+                                        dxemem_host_instance *out) {
+  dxemem_status status;
   size_t storage_size = dxemem_instance_size();
   /* malloc's alignment covers the 8 bytes the instance needs. */
   out->storage = malloc(storage_size);
@@ -30,6 +59,7 @@ dxemem_status dxemem_host_create(const dxemem_config *config,
     return DXEMEM_OUT_OF_RESOURCES;
   }
   dxemem_config hosted = *config;
+  hosted.region_base = out->region.base;
   hosted.region_host = out->region.host;
   status = dxemem_create(out->storage, storage_size, &hosted, &out->allocator);
   if (status != DXEMEM_SUCCESS) {
