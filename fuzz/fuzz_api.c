@@ -43,12 +43,19 @@
  *    the checker may complain; the run goes on so the corruption paths get
  *    exercised, and only crashes, sanitizer reports and allocations outside
  *    the region remain findings;
- *  - an add that overlaps the map: edk2 accepts it and then may hand out the
+ *  - an add that overlaps the map (a hazard, below): edk2 accepts it and then may hand out the
  *    same page twice, so the ownership checks stop (dxemem_check adapts on
  *    its own and stays on). An add of 0 pages at address 0 is the extreme
  *    case: its end wraps to 2^64 - 1, edk2's search finds it for any
  *    address, and pieces beyond the region may be handed out (src/core
  *    models this on purpose), so the region checks stop too.
+ *
+ * Hazards (edk2 doing what no caller can want, and dxemem with it) are
+ * part of the model (fuzz_api_hazard.c): an add may raise an overlap
+ * hazard exactly when the shadow says it overlaps; a bin set-up that
+ * frees pages it never allocated must say so (DXEMEM_HAZARD_FREES_UNOWNED
+ * with those pages), and only then may pages of ours turn into free
+ * memory during an add.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
@@ -63,6 +70,7 @@
 
 #include "dxemem/dxemem.h"
 #include "fuzz.h"
+#include "fuzz_api_hazard.h"
 
 #define PAGE DXEMEM_PAGE_SIZE
 
@@ -158,6 +166,9 @@ typedef struct harness {
   uint64_t entry_pages;  /* pages of all non-empty entries */
   uint64_t entry_samples[ENTRY_SAMPLES_MAX];
   size_t entry_sample_count;
+
+  hazard_log hazards;  /* of the running call (fuzz_api_hazard.c) */
+  bool events_checked; /* FLAG_EVENTS: check every event */
 
   /* For messages. */
   size_t op_index;
@@ -500,10 +511,17 @@ static void on_unlock(void *context) {
 static void on_event(void *context, const dxemem_event *event) {
   harness *h = context;
   if (event->kind < DXEMEM_EVENT_ADD_RANGE ||
-      event->kind > DXEMEM_EVENT_STACK_POP) {
+      event->kind > DXEMEM_EVENT_HAZARD) {
     fail(h, "event of unknown kind %d", (int)event->kind);
   }
-  if (h->corrupted) {
+  if (event->kind == DXEMEM_EVENT_HAZARD) {
+    char why[160];
+    if (!hazard_log_event(&h->hazards, event, why, sizeof(why))) {
+      fail(h, "%s", why);
+    }
+    return;
+  }
+  if (h->corrupted || !h->events_checked) {
     return;
   }
   switch (event->kind) {
@@ -751,6 +769,47 @@ static void take_allocation(harness *h, uint64_t first, uint64_t pages,
   own_pages(h, first, pages, type);
 }
 
+/* ---- hazards ----------------------------------------------------------- */
+
+/* What an add raised agrees with the shadow: an overlap hazard exactly
+ * when the shadow saw the add overlap (while it can tell), and pages of
+ * ours that the bin set-up freed lie in a DXEMEM_HAZARD_FREES_UNOWNED
+ * range; they are no longer ours. */
+static void check_add_hazards(harness *h, dxemem_status status,
+                              bool shadow_overlap, bool overlapped_before) {
+  const hazard_log *log = &h->hazards;
+  if (!hazard_log_counts_agree(log)) {
+    fail(h, "hazard counts rose by %" PRIu64 ", %zu hazard events seen",
+         log->counted, log->seen);
+  }
+  bool raised = hazard_log_count(log, DXEMEM_HAZARD_OVERLAPPING_ADD) != 0;
+  if (!h->corrupted && !overlapped_before && h->map_seen &&
+      status == DXEMEM_SUCCESS && raised != shadow_overlap) {
+    fail(h, "the add %s an overlap hazard, the shadow says it %s",
+         raised ? "raised" : "did not raise",
+         shadow_overlap ? "overlaps" : "does not overlap");
+  }
+  if (h->corrupted || h->overlapped) {
+    return;
+  }
+  for (uint64_t i = 0; i < h->pages; i++) {
+    const page_shadow *p = &h->shadow[i];
+    if (p->owner == 0 || !p->mapped ||
+        p->map_type != DXEMEM_CONVENTIONAL_MEMORY) {
+      continue;
+    }
+    uint64_t page = h->base + i * PAGE;
+    if (!hazard_log_covers(log, DXEMEM_HAZARD_FREES_UNOWNED, page,
+                           page + PAGE - 1)) {
+      fail(h,
+           "allocated page 0x%" PRIx64 " became free memory in an add "
+           "without a FREES_UNOWNED hazard naming it",
+           page);
+    }
+    release_page(h, i);
+  }
+}
+
 /* ---- operations -------------------------------------------------------- */
 
 static void do_add(harness *h, const record *r) {
@@ -762,6 +821,7 @@ static void do_add(harness *h, const record *r) {
 
   uint64_t first, count;
   region_pages_of(h, start, pages, &first, &count);
+  bool overlapped_before = h->overlapped;
   for (uint64_t i = first; i < first + count; i++) {
     if (h->shadow[i].mapped || !h->map_seen) {
       h->overlapped = true; /* conservative: the core may not agree */
@@ -773,8 +833,11 @@ static void do_add(harness *h, const record *r) {
     h->overlapped = true;
   }
   bool bins_before = dxemem_bins_initialized(h->d);
+  bool shadow_overlap = h->overlapped && !overlapped_before;
+  hazard_log_begin(&h->hazards, h->d);
   dxemem_status status =
       dxemem_add_memory_descriptor(h->d, type, start, pages, attribute);
+  hazard_log_end(&h->hazards, h->d);
   expect_status(h, status, ST_SUCCESS | ST_INVALID | ST_OUT_OF_RESOURCES,
                 "add type 0x%x, 0x%" PRIx64 " pages at 0x%" PRIx64
                 ", attribute 0x%" PRIx64,
@@ -792,6 +855,7 @@ static void do_add(harness *h, const record *r) {
          pages, start, type);
   }
   after_call(h);
+  check_add_hazards(h, status, shadow_overlap, overlapped_before);
   /* An add while the bins are not placed yet tries to place them: it
    * allocates and frees each bin, and with a type listed twice edk2 frees
    * only one of its bins, the other stays allocated. So such an add is not
@@ -1667,9 +1731,10 @@ static bool setup(harness *h, const uint8_t *header) {
     config.lock = on_lock;
     config.unlock = on_unlock;
   }
-  if ((flags & FLAG_EVENTS) != 0) {
-    config.event = on_event;
-  }
+  /* Always: hazards arrive as events (the other events are checked only
+   * with FLAG_EVENTS). */
+  config.event = on_event;
+  h->events_checked = (flags & FLAG_EVENTS) != 0;
   if ((flags & FLAG_CREATE_ERRORS) != 0) {
     try_create_errors(h, &config);
   }

@@ -56,8 +56,27 @@ typedef enum dxemem_event_kind {
   DXEMEM_EVENT_CONVERT_ATTRIBUTE, /* CoreConvertPagesEx piece to new attributes */
   DXEMEM_EVENT_REFUEL,            /* AllocateMemoryMapEntry took a page (start) */
   DXEMEM_EVENT_STACK_PUSH,        /* an entry went onto the map stack (depth after) */
-  DXEMEM_EVENT_STACK_POP          /* an entry left the map stack (depth after) */
+  DXEMEM_EVENT_STACK_POP,         /* an entry left the map stack (depth after) */
+  DXEMEM_EVENT_HAZARD             /* edk2 did something no caller can want:
+                                     hazard names what, start-end where */
 } dxemem_event_kind;
+
+/* ---- hazards ------------------------------------------------------------
+ * Where the reference itself does something a caller cannot want, dxemem
+ * does the same (results stay faithful) and says so: a DXEMEM_EVENT_HAZARD
+ * event (kind in event->hazard, the pages in start..end), a per-kind count
+ * (dxemem_get_hazard_count) and, in the CLI, a `LINE: warning:` line.
+ * docs/architecture.md lists each with its edk2 function. New kinds are
+ * only ever added at the end, below DXEMEM_HAZARD_KIND_LIMIT. */
+typedef enum dxemem_hazard_kind {
+  DXEMEM_HAZARD_ANY = 0,            /* for dxemem_get_hazard_count: all */
+  DXEMEM_HAZARD_FREES_UNOWNED = 1,  /* bin set-up frees pages it never got */
+  DXEMEM_HAZARD_BIN_LEAKED = 2,     /* bin set-up leaves a bin allocated */
+  DXEMEM_HAZARD_OVERLAPPING_ADD = 3, /* an add overlaps memory in the map */
+  DXEMEM_HAZARD_POOL_OVERLAP = 4,   /* a pool buffer overlaps live memory */
+  DXEMEM_HAZARD_POOL_DOUBLE_FREE = 5, /* a freed pool buffer freed again */
+  DXEMEM_HAZARD_KIND_LIMIT = 16     /* kinds stay below this */
+} dxemem_hazard_kind;
 
 typedef struct dxemem_event {
   dxemem_event_kind kind;
@@ -78,6 +97,7 @@ typedef struct dxemem_event {
   /* pop: the refuel-page entry that received the stack entry (0 when it
    * was merged away); refuel: the page (same as start). */
   uint64_t entry_address;
+  dxemem_hazard_kind hazard; /* DXEMEM_EVENT_HAZARD: which one */
 } dxemem_event;
 
 /* ---- references -------------------------------------------------------
@@ -293,12 +313,23 @@ dxemem_status dxemem_check(dxemem *d, dxemem_violation *out);
 /* The address of the last corrupted entry a call detected (0 if none). */
 uint64_t dxemem_last_corruption(const dxemem *d);
 
+/* How many hazards of kind the instance raised so far (DXEMEM_HAZARD_ANY:
+ * of all kinds; 0 for an unknown kind or a bad instance). */
+uint64_t dxemem_get_hazard_count(const dxemem *d, dxemem_hazard_kind kind);
+
+/* The last hazard raised: false if none. Any pointer may be NULL. */
+bool dxemem_last_hazard(const dxemem *d, dxemem_hazard_kind *kind,
+                        uint64_t *start, uint64_t *end);
+
 /* ---- names ------------------------------------------------------------- */
 
 /* "EFI_SUCCESS", "EFI_NOT_FOUND", ...; NULL for codes without a name. */
 const char *dxemem_status_name(dxemem_status status);
 /* "EfiReservedMemoryType" ... "EfiMaxMemoryType" for 0..16; NULL above. */
 const char *dxemem_memory_type_name(uint32_t type);
+/* A short sentence naming a hazard ("bin set-up frees pages it does not
+ * own", ...); NULL for DXEMEM_HAZARD_ANY and unknown kinds. */
+const char *dxemem_hazard_name(dxemem_hazard_kind kind);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,33 @@
  */
 #include "internal.h"
 
+/* The part of [start, start + pages) that entries of the map already cover
+ * (its bounding range). An empty add at 0 is the extreme case: its end
+ * wraps to 2^64 - 1, so it overlaps every address, and pieces of it may be
+ * handed out beyond the region. */
+static bool add_overlaps_map(dxemem *d, uint64_t start, uint64_t pages,
+                             uint64_t *lo, uint64_t *hi) {
+  if (pages == 0) {
+    *lo = 0;
+    *hi = UINT64_MAX;
+    return start == 0;
+  }
+  uint64_t end = start + (pages << DXEMEM_PAGE_SHIFT) - 1;
+  bool found = false;
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    const map_entry *e = dx_node(d, r);
+    if (e->end >= e->start && e->start <= end && start <= e->end) {
+      uint64_t a = e->start > start ? e->start : start;
+      uint64_t b = e->end < end ? e->end : end;
+      *lo = found && *lo < a ? *lo : a;
+      *hi = found && *hi > b ? *hi : b;
+      found = true;
+    }
+  }
+  return found;
+}
+
 /* Models CoreAddMemoryDescriptor. */
 dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
                                            uint64_t start, uint64_t pages,
@@ -25,24 +52,17 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
   }
   uint64_t end = start + (pages << DXEMEM_PAGE_SHIFT) - 1;
 
-  /* Remember overlaps: edk2 accepts them, but the checker's order rules
-   * no longer hold afterwards. */
-  if (pages == 0 && start == 0) {
-    /* Its end wraps: it overlaps everything, and pieces of it may be
-     * handed out beyond the region. */
+  /* edk2 accepts an add over memory it already maps (a hazard: the same
+   * page may then be handed out twice); remember it, since the checker's
+   * order rules no longer hold afterwards. */
+  uint64_t overlap_start = 0;
+  uint64_t overlap_end = 0;
+  bool overlaps = add_overlaps_map(d, start, pages, &overlap_start,
+                                   &overlap_end);
+  if (overlaps) {
     d->overlap_added = true;
-    d->wrap_added = true;
-  } else if (pages != 0 && !d->overlap_added) {
-    for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-         r = dx_list_next(d, r)) {
-      const map_entry *e = dx_node(d, r);
-      if (e->end >= e->start && e->start <= end && start <= e->end) {
-        d->overlap_added = true;
-        break;
-      }
-    }
+    d->wrap_added = d->wrap_added || pages == 0;
   }
-
   dx_journal_begin(d);
   status = dx_core_add_range(d, type, start, end, attribute);
   if (status == DXEMEM_SUCCESS) {
@@ -53,6 +73,10 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
     return dx_api_leave(d, status);
   }
   dx_journal_commit(d);
+  if (overlaps) {
+    dx_raise_hazard(d, DXEMEM_HAZARD_OVERLAPPING_ADD, overlap_start,
+                    overlap_end);
+  }
   dx_allocate_memory_type_information_bins(d);
   return dx_api_leave(d, DXEMEM_SUCCESS);
 }

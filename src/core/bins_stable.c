@@ -61,7 +61,8 @@ static void stable_update_statistics(dxemem *d, uint32_t old_type,
   }
 }
 
-/* Frees the bins of slots 0..count-1 after a failed try. */
+/* Frees the bins of slots 0..count-1 after a failed try (by each type's
+ * current base: the hazards of a type listed twice, see hazard.c). */
 static void stable_free_bins_before(dxemem *d, size_t count) {
   for (size_t j = 0; j < count; j++) {
     if (!dx_slot_names_bin(d, j)) {
@@ -83,7 +84,12 @@ static void stable_allocate_bins(dxemem *d) {
   if (d->bins_initialized) {
     return;
   }
-  for (size_t i = 0; dx_slot_in_table(d, i); i++) {
+  struct bin_watch watch;
+  watch.bins = 0;
+  watch.pieces = 0;
+  watch.pieces_lost = false;
+  bool failed = false;
+  for (size_t i = 0; dx_slot_in_table(d, i) && !failed; i++) {
     if (!dx_slot_names_bin(d, i)) {
       continue;
     }
@@ -95,17 +101,28 @@ static void stable_allocate_bins(dxemem *d) {
         d, DXEMEM_ALLOCATE_ANY_PAGES, type, d->info[i].number_of_pages,
         &s->base_address);
     if (status != DXEMEM_SUCCESS) {
+      d->bin_watch = &watch;
       stable_free_bins_before(d, i);
-      return;
+      failed = true;
+      break;
     }
     s->maximum_address =
         s->base_address +
         ((uint64_t)d->info[i].number_of_pages << DXEMEM_PAGE_SHIFT) - 1;
+    watch.bin_start[watch.bins] = s->base_address;
+    watch.bin_end[watch.bins] = s->maximum_address;
+    watch.bins++;
     if (s->base_address < d->default_max) {
       d->default_max = s->base_address - 1;
     }
   }
 
+  if (failed) {
+    d->bin_watch = NULL;
+    dx_report_leaked_bins(d, &watch);
+    return;
+  }
+  d->bin_watch = &watch;
   for (size_t i = 0; dx_slot_in_table(d, i); i++) {
     if (!dx_slot_names_bin(d, i)) {
       continue;
@@ -116,6 +133,8 @@ static void stable_allocate_bins(dxemem *d) {
     d->stats[type].number_of_pages = d->info[i].number_of_pages;
     d->info[i].number_of_pages = 0;
   }
+  d->bin_watch = NULL;
+  dx_report_leaked_bins(d, &watch);
   dx_initialize_bin_statistics_from_range(d);
   d->bins_initialized = true;
 }

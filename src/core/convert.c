@@ -112,6 +112,9 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
     return status;
   }
   dx_journal_commit(d);
+  if (changing_type) {
+    dx_note_converted_piece(d, start, range_end, new_type);
+  }
   return DXEMEM_SUCCESS;
 }
 

@@ -176,6 +176,11 @@ static void deliver_event(dxemem *d, dxemem_event *ev) {
   d->config.event(d->config.user_context, ev);
 }
 
+/* For events built elsewhere (hazards); the caller checked config.event. */
+void dx_emit_raw_event(dxemem *d, dxemem_event *ev) {
+  deliver_event(d, ev);
+}
+
 void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute) {
   if (d->config.event == NULL) {

@@ -171,6 +171,13 @@ struct dxemem {
   uint64_t last_checked_key;
   map_entry poison; /* returned for a reference that is bad */
 
+  /* Hazards (hazard.c): per-kind counts and the last one raised; the
+   * bin set-up's watch over its own frees (bins.c). */
+  struct bin_watch *bin_watch;
+  uint64_t hazard_counts[DXEMEM_HAZARD_KIND_LIMIT];
+  dxemem_hazard_kind last_hazard;
+  uint64_t last_hazard_start, last_hazard_end;
+
   /* Roll-back journal of the running transaction. */
   bool journal_active;
   bool journal_overflow;
@@ -199,11 +206,18 @@ void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
  * the pool entry it went to (pop), else 0. */
 void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
                          const char *function, entry_ref entry_address);
+void dx_emit_raw_event(dxemem *d, dxemem_event *ev);
 void dx_lock(const dxemem *d);
 void dx_unlock(const dxemem *d);
 /* Common prologue/epilogue of every public state-changing call. */
 dxemem_status dx_api_enter(dxemem *d);
 dxemem_status dx_api_leave(dxemem *d, dxemem_status status);
+
+/* ---- hazard.c: what edk2 does that no caller can want ----------------- */
+/* Counts the hazard, remembers it and sends a DXEMEM_EVENT_HAZARD event
+ * for [start, end] (end is the last byte). The result stays edk2's. */
+void dx_raise_hazard(dxemem *d, dxemem_hazard_kind kind, uint64_t start,
+                     uint64_t end);
 
 /* ---- map_list.c: the entry list interface ------------------------------ */
 map_entry *dx_node_poison(dxemem *d, entry_ref ref);
@@ -306,5 +320,22 @@ static inline void dx_update_memory_statistics(dxemem *d, uint32_t old_type,
 uint64_t dx_allocate_aligned_pages(dxemem *d, uint64_t pages,
                                    uint64_t alignment);
 void dx_free_aligned_pages(dxemem *d, uint64_t buffer, uint64_t pages);
+
+/* ---- hazard.c: the stable202605 bin set-up's watch over its own frees */
+#define BIN_WATCH_PIECES 32u
+struct bin_watch {
+  size_t bins;
+  uint64_t bin_start[MEMORY_TYPE_SLOTS];
+  uint64_t bin_end[MEMORY_TYPE_SLOTS]; /* last byte */
+  size_t pieces;
+  bool pieces_lost; /* more freed pieces than the array holds */
+  uint64_t piece_start[BIN_WATCH_PIECES];
+  uint64_t piece_end[BIN_WATCH_PIECES];
+};
+/* convert.c: a piece of a type change is done (for the bin set-up watch). */
+void dx_note_converted_piece(dxemem *d, uint64_t start, uint64_t end,
+                             uint32_t new_type);
+/* Each bin of the watch that the frees seen did not free completely. */
+void dx_report_leaked_bins(dxemem *d, const struct bin_watch *w);
 
 #endif /* DXEMEM_CORE_INTERNAL_H */

@@ -55,6 +55,14 @@ void trace_print_human_event(FILE *out, const dxemem_event *event) {
     fprintf(out, EVENT_INDENT "map stack   pop, depth %" PRIu32 "%s\n",
             event->depth, event->merged_away ? " (entry was merged away)" : "");
     break;
+  case DXEMEM_EVENT_HAZARD:
+    fprintf(out,
+            EVENT_INDENT "hazard      0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
+            event->start, event->end,
+            dxemem_hazard_name(event->hazard) != NULL
+                ? dxemem_hazard_name(event->hazard)
+                : "(unknown)");
+    break;
   default:
     fprintf(out, EVENT_INDENT "event %d\n", (int)event->kind);
     break;

@@ -115,8 +115,25 @@ static void print_pending_command(runner *r) {
   }
 }
 
-static void forward_event(void *context, const dxemem_event *event) {
+/* A hazard (edk2 did something no caller can want, and dxemem did it too)
+ * is a warning on stderr; the results stay the reference's. */
+static void warn_hazard(runner *r, const dxemem_event *event) {
+  const char *what = dxemem_hazard_name(event->hazard);
+  fflush(r->options->out);
+  fprintf(r->options->err,
+          "%" PRIu64 ": warning: %s: 0x%016" PRIx64 "-0x%016" PRIx64 "\n",
+          r->line, what != NULL ? what : "hazard", event->start, event->end);
+  fflush(r->options->err);
+}
+
+static void on_event(void *context, const dxemem_event *event) {
   runner *r = context;
+  if (event->kind == DXEMEM_EVENT_HAZARD) {
+    warn_hazard(r, event);
+  }
+  if (r->options->check_output || !r->options->events) {
+    return;
+  }
   print_pending_command(r);
   trace_print_human_event(r->options->out, event);
 }
@@ -127,10 +144,8 @@ static trace_exit run_region(runner *r, const trace_command *command) {
       .region_size = command->region.bytes,
       .reference = r->options->reference,
   };
-  if (!r->options->check_output && r->options->events) {
-    config.user_context = r;
-    config.event = forward_event;
-  }
+  config.user_context = r;
+  config.event = on_event;
   dxemem_status status = dxemem_host_create(&config, &r->instance);
   if (status == DXEMEM_OUT_OF_RESOURCES) {
     return fail(r, TRACE_EXIT_HOST_FAILURE,
