@@ -89,7 +89,7 @@ static void stable_allocate_bins(dxemem *d) {
   watch.pieces = 0;
   watch.pieces_lost = false;
   bool failed = false;
-  for (size_t i = 0; dx_slot_in_table(d, i) && !failed; i++) {
+  for (size_t i = 0; dx_slot_in_table(d, i); i++) {
     if (!dx_slot_names_bin(d, i)) {
       continue;
     }
