@@ -57,8 +57,14 @@ typedef enum dxemem_event_kind {
   DXEMEM_EVENT_REFUEL,            /* AllocateMemoryMapEntry took a page (start) */
   DXEMEM_EVENT_STACK_PUSH,        /* an entry went onto the map stack (depth after) */
   DXEMEM_EVENT_STACK_POP,         /* an entry left the map stack (depth after) */
-  DXEMEM_EVENT_HAZARD             /* edk2 did something no caller can want:
+  DXEMEM_EVENT_HAZARD,            /* edk2 did something no caller can want:
                                      hazard names what, start-end where */
+  /* Pool.c (DEBUG_POOL view); type is the pool's type, [start, end] the
+   * bytes concerned. */
+  DXEMEM_EVENT_POOL_PAGES,        /* CoreAllocatePoolPagesI took pool pages */
+  DXEMEM_EVENT_POOL_CARVE,        /* a free block carved into a bucket list */
+  DXEMEM_EVENT_POOL_REUSE,        /* a free block taken off a bucket list */
+  DXEMEM_EVENT_POOL_PAGE_RETURN   /* CoreFreePoolPagesI gave pool pages back */
 } dxemem_event_kind;
 
 /* ---- hazards ------------------------------------------------------------
@@ -223,6 +229,39 @@ dxemem_status dxemem_allocate_pool_pages(dxemem *d, uint32_t pool_type,
 dxemem_status dxemem_free_pool_pages(dxemem *d, uint64_t memory,
                                      uint64_t pages);
 
+/* ---- pool (Pool.c) ----------------------------------------------------- */
+/* The pool keeps its POOL_HEAD, POOL_TAIL, free-list links and the POOL
+ * headers of OEM/OS pools in pool pages of the region, where edk2 keeps
+ * them. Where edk2 RELEASE has undefined behaviour, dxemem returns:
+ *   DXEMEM_INVALID_PARAMETER  free of a buffer whose POOL_HEAD (the 24 bytes
+ *                             before it) or POOL_TAIL lies outside the
+ *                             region; a second free of a buffer that took
+ *                             pages of its own (edk2 returns EFI_SUCCESS and
+ *                             subtracts Used again). Nothing changes.
+ *   DXEMEM_OUT_OF_RESOURCES   a size whose header and tail overhead or page
+ *                             count wraps (above 2^64 - 4136, or 2^64 - 65576
+ *                             for 64 KiB runtime pools); nothing changes.
+ *   DXEMEM_VOLUME_CORRUPTED   a free-list link, free block or OEM/OS POOL
+ *                             header the operation would follow was
+ *                             overwritten; dxemem_last_corruption() names it.
+ */
+
+/* CoreAllocatePool: *buffer = physical address of the buffer (0 on error). */
+dxemem_status dxemem_allocate_pool(dxemem *d, uint32_t pool_type,
+                                   uint64_t size, uint64_t *buffer);
+/* CoreInternalFreePool: pool_type (optional) receives the buffer's type. */
+dxemem_status dxemem_free_pool(dxemem *d, uint64_t buffer,
+                               uint32_t *pool_type);
+/* Used of mPoolHead[pool_type] (types 0..15) or of an OEM/OS pool that
+ * exists (DXEMEM_NOT_FOUND otherwise; DXEMEM_INVALID_PARAMETER for
+ * 16..0x6fffffff). */
+dxemem_status dxemem_get_pool_used(const dxemem *d, uint32_t pool_type,
+                                   uint64_t *used);
+/* The index-th OEM/OS pool in mPoolHeadList order (newest first);
+ * DXEMEM_NOT_FOUND past the last one. */
+dxemem_status dxemem_get_oem_pool(const dxemem *d, size_t index,
+                                  uint32_t *pool_type, uint64_t *used);
+
 /* ---- read access ------------------------------------------------------- */
 
 /* One row of mMemoryTypeStatistics. */
@@ -295,7 +334,8 @@ typedef enum dxemem_violation_kind {
   DXEMEM_VIOLATION_STACK_NOT_EMPTY,  /* map stack not empty between calls */
   DXEMEM_VIOLATION_STATISTICS,       /* CurrentNumberOfPages disagree */
   DXEMEM_VIOLATION_KEY_DECREASED,    /* the map key went down */
-  DXEMEM_VIOLATION_REFUEL_PAGE       /* an entry page is not BootServicesData */
+  DXEMEM_VIOLATION_REFUEL_PAGE,      /* an entry page is not BootServicesData */
+  DXEMEM_VIOLATION_POOL              /* a pool list, block or POOL header broken */
 } dxemem_violation_kind;
 
 typedef struct dxemem_violation {

@@ -29,7 +29,7 @@ static void format_hex(char *out, uint64_t v) {
 }
 
 /* Fills *out with "WHAT at 0x..." without any libc formatting. */
-static dxemem_status violation(dxemem_violation *out,
+dxemem_status dx_violation(dxemem_violation *out,
                                dxemem_violation_kind kind, uint64_t address,
                                const char *what) {
   if (out != NULL) {
@@ -60,7 +60,7 @@ static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
     const map_entry *e = dx_node(d, r);
     if (entry_is_empty(e)) {
       if (!d->wrap_added && !dx_region_contains(d, e->start, 0)) {
-        return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
+        return dx_violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
                          "empty entry outside the region");
       }
       continue;
@@ -68,21 +68,21 @@ static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
     if (!d->wrap_added &&
         (e->end < e->start ||
          !dx_region_contains(d, e->start, e->end - e->start + 1))) {
-      return violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
+      return dx_violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
                        "entry outside the region");
     }
     if (!d->overlap_added && last != NULL) {
       if (e->start < last->start) {
-        return violation(out, DXEMEM_VIOLATION_UNSORTED, e->start,
+        return dx_violation(out, DXEMEM_VIOLATION_UNSORTED, e->start,
                          "entry list not sorted by start");
       }
       if (e->start <= last->end) {
-        return violation(out, DXEMEM_VIOLATION_OVERLAP, e->start,
+        return dx_violation(out, DXEMEM_VIOLATION_OVERLAP, e->start,
                          "entries overlap");
       }
       if (last->end + 1 == e->start && last->type == e->type &&
           last->attribute == e->attribute) {
-        return violation(out, DXEMEM_VIOLATION_UNMERGED, e->start,
+        return dx_violation(out, DXEMEM_VIOLATION_UNMERGED, e->start,
                          "touching entries of the same type and attribute");
       }
     }
@@ -111,14 +111,14 @@ static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
   for (uint64_t i = 0; i < d->refuel_pages; i++) {
     if (page == 0 || !dx_ref_is_valid_entry(d, page) ||
         !dx_entry_seal_ok(d, page, dx_node(d, page))) {
-      return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, page,
+      return dx_violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, page,
                        "refuel page chain broken");
     }
     /* After overlapping adds a refuel may convert nothing (the search and
      * the conversion find different entries) and carve the page anyway,
      * as edk2 does; then no entry need hold it. */
     if (!d->overlap_added && !page_held_as_boot_services_data(d, page)) {
-      return violation(out, DXEMEM_VIOLATION_REFUEL_PAGE, page,
+      return dx_violation(out, DXEMEM_VIOLATION_REFUEL_PAGE, page,
                        "entry page not held as EfiBootServicesData");
     }
     page = dx_node(d, page)->page_link;
@@ -130,7 +130,7 @@ static dxemem_status check_statistics(dxemem *d, dxemem_violation *out) {
   for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
     const type_statistics *s = &d->stats[t];
     if (s->information_index >= MEMORY_TYPE_SLOTS) {
-      return violation(out, DXEMEM_VIOLATION_STATISTICS, t,
+      return dx_violation(out, DXEMEM_VIOLATION_STATISTICS, t,
                        "InformationIndex out of range for type");
     }
     /* A reference may leave a type without a high-water slot. */
@@ -139,7 +139,7 @@ static dxemem_status check_statistics(dxemem *d, dxemem_violation *out) {
     if (has_slot && !d->counter_truncated &&
         s->current_number_of_pages >
             d->info[s->information_index].number_of_pages) {
-      return violation(out, DXEMEM_VIOLATION_STATISTICS, t,
+      return dx_violation(out, DXEMEM_VIOLATION_STATISTICS, t,
                        "CurrentNumberOfPages above its high-water slot, type");
     }
   }
@@ -154,15 +154,15 @@ dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out) {
   }
   uint64_t bad = 0;
   if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
-    return violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, bad,
+    return dx_violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, bad,
                      "corrupted map entry");
   }
   if (d->map_depth != 0) {
-    return violation(out, DXEMEM_VIOLATION_STACK_NOT_EMPTY, d->map_depth,
+    return dx_violation(out, DXEMEM_VIOLATION_STACK_NOT_EMPTY, d->map_depth,
                      "map stack not empty between calls, depth");
   }
   if (d->map_entries + d->free_entries != d->refuel_pages * ENTRIES_PER_PAGE) {
-    return violation(out, DXEMEM_VIOLATION_ENTRY_ACCOUNTING, d->refuel_pages,
+    return dx_violation(out, DXEMEM_VIOLATION_ENTRY_ACCOUNTING, d->refuel_pages,
                      "live + free entries differ from 64 x refuel pages");
   }
   dxemem_status status = check_entries(d, out);
@@ -172,8 +172,11 @@ dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out) {
   if (status == DXEMEM_SUCCESS) {
     status = check_statistics(d, out);
   }
+  if (status == DXEMEM_SUCCESS) {
+    status = dx_check_pool(d, out);
+  }
   if (status == DXEMEM_SUCCESS && d->map_key < d->last_checked_key) {
-    status = violation(out, DXEMEM_VIOLATION_KEY_DECREASED, d->map_key,
+    status = dx_violation(out, DXEMEM_VIOLATION_KEY_DECREASED, d->map_key,
                        "map key went down to");
   }
   if (status == DXEMEM_SUCCESS) {

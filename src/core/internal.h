@@ -39,6 +39,37 @@ void *memset(void *dst, int c, size_t n);
 
 typedef uint64_t entry_ref;
 
+/* ---- pool (Pool.c) layout, X64 sizes ------------------------------------ */
+#define POOL_LIST_COUNT 12u          /* MAX_POOL_LIST */
+#define POOL_HEAD_BYTES UINT64_C(24) /* SIZE_OF_POOL_HEAD */
+#define POOL_TAIL_BYTES UINT64_C(16) /* sizeof (POOL_TAIL) */
+#define POOL_OVERHEAD (POOL_HEAD_BYTES + POOL_TAIL_BYTES)
+#define POOL_MAX_SIZE (UINT64_MAX - POOL_OVERHEAD) /* MAX_POOL_SIZE */
+#define POOL_STRUCT_BYTES UINT64_C(232)           /* sizeof (POOL) */
+#define POOL_FREE_SIGNATURE UINT32_C(0x30726670)  /* "pfr0" */
+#define POOL_HEAD_SIGNATURE UINT32_C(0x30646870)  /* "phd0" */
+#define POOLPAGE_HEAD_SIGNATURE UINT32_C(0x31646870) /* "phd1" */
+#define POOL_TAIL_SIGNATURE UINT32_C(0x6c617470)  /* "ptal" */
+#define POOL_SIGNATURE UINT32_C(0x74736c70)       /* "plst" */
+/* Offsets inside the structures edk2 keeps in pool pages. */
+#define POOL_FREE_LINK 8u        /* POOL_FREE.Link */
+#define POOL_STRUCT_LISTS 24u    /* POOL.FreeList[0] */
+#define POOL_STRUCT_LINK 216u    /* POOL.Link */
+/* A pool list node: the physical address of a LIST_ENTRY in the region,
+ * or an odd tag for the nodes kept in the instance (mPoolHead[t].FreeList
+ * and mPoolHeadList); 0 never names a node. */
+typedef uint64_t pool_ref;
+#define POOL_HOST_NODES (DXEMEM_MAX_MEMORY_TYPE * POOL_LIST_COUNT + 1u)
+#define POOL_REF_HOST_LIST(type, index)                                        \
+  (UINT64_C(1) + 2u * ((uint64_t)(type)*POOL_LIST_COUNT + (uint64_t)(index)))
+#define POOL_REF_HEAD_LIST (UINT64_C(1) + 2u * (POOL_HOST_NODES - 1u))
+
+/* One pool: mPoolHead[type] (oem == 0) or the OEM/OS POOL at oem. */
+typedef struct pool_id {
+  uint32_t type;
+  uint64_t oem; /* physical address of the POOL structure, or 0 */
+} pool_id;
+
 /* References to the nodes kept in the instance: odd, so never an entry
  * address (entries are 64-byte aligned). 0 is edk2's NULL ForwardLink. */
 #define REF_NULL UINT64_C(0)
@@ -177,6 +208,12 @@ struct dxemem {
   uint64_t hazard_counts[DXEMEM_HAZARD_KIND_LIMIT];
   dxemem_hazard_kind last_hazard;
   uint64_t last_hazard_start, last_hazard_end;
+  /* Pool.c: mPoolHead[].Used, the list heads of mPoolHead[].FreeList[] and
+   * mPoolHeadList (nodes: {ForwardLink, BackLink}), the POOLs linked there. */
+  uint64_t pool_used[DXEMEM_MAX_MEMORY_TYPE];
+  uint64_t pool_nodes[POOL_HOST_NODES][2];
+  uint64_t pool_oem_count;
+  uint64_t pool_poison[2];
 
   /* Roll-back journal of the running transaction. */
   bool journal_active;
@@ -295,8 +332,61 @@ dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
                                           uint64_t pages, uint64_t alignment,
                                           uint64_t *start);
 
+/* ---- pool_list.c: pool lists, blocks and POOL headers in the region ----- */
+void dx_pool_init(dxemem *d);
+uint64_t *dx_pool_links(dxemem *d, pool_ref ref);
+static inline pool_ref dx_pool_next(dxemem *d, pool_ref ref) {
+  return dx_pool_links(d, ref)[0];
+}
+static inline pool_ref dx_pool_prev(dxemem *d, pool_ref ref) {
+  return dx_pool_links(d, ref)[1];
+}
+pool_ref dx_pool_list_head(pool_id pool, uint32_t index);
+void dx_pool_list_init(dxemem *d, pool_ref head);
+void dx_pool_insert_head(dxemem *d, pool_ref head, pool_ref ref);
+void dx_pool_unlink(dxemem *d, pool_ref ref);
+bool dx_pool_free_block_ok(const dxemem *d, uint64_t block, uint32_t index);
+bool dx_pool_list_head_ok(dxemem *d, pool_ref head, uint32_t index);
+bool dx_pool_unlink_ok(dxemem *d, pool_ref ref, pool_ref head, uint32_t index);
+bool dx_pool_struct_ok(const dxemem *d, uint64_t pool);
+uint64_t dx_pool_used(const dxemem *d, pool_id pool);
+void dx_pool_set_used(dxemem *d, pool_id pool, uint64_t used);
+dxemem_status dx_pool_find_oem(dxemem *d, uint32_t type, uint64_t *pool);
+/* Unaligned-safe access to the region's host bytes. */
+static inline uint32_t dx_load32(const uint8_t *p) {
+  uint32_t v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline uint64_t dx_load64(const uint8_t *p) {
+  uint64_t v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void dx_store32(uint8_t *p, uint32_t v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
+static inline void dx_store64(uint8_t *p, uint64_t v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
+
+/* ---- pool.c: CoreAllocatePoolI / CoreFreePoolI ------------------------- */
+extern const uint16_t dx_pool_size_table[POOL_LIST_COUNT];
+uint32_t dx_pool_index_from_size(uint64_t size);
+dxemem_status dx_lookup_pool_head(dxemem *d, uint32_t type, pool_id *out);
+dxemem_status dx_core_allocate_pool_i(dxemem *d, uint32_t pool_type,
+                                      uint64_t size, bool need_guard,
+                                      uint64_t *buffer);
+dxemem_status dx_core_free_pool_i(dxemem *d, uint64_t buffer,
+                                  uint32_t *pool_type);
+
+/* ---- pool_check.c: the pool part of the invariant checker -------------- */
+dxemem_status dx_check_pool(dxemem *d, dxemem_violation *out);
+
 /* ---- check.c: the invariant checker, with the lock held --------------- */
 dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out);
+dxemem_status dx_violation(dxemem_violation *out, dxemem_violation_kind kind,
+                           uint64_t address, const char *what);
 
 /* ---- bins.c: memory type information, common to both references ------- */
 void dx_statistics_init(dxemem *d);

@@ -154,6 +154,13 @@ dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
     return DXEMEM_OUT_OF_RESOURCES;
   }
   dx_journal_commit(d);
-  (void)dx_core_convert_pages(d, *start, pages, pool_type);
+  /* dxemem: a conversion that could not get a map entry was rolled back
+   * (edk2 loops forever there); the pages are not the caller's. */
+  if (dx_core_convert_pages(d, *start, pages, pool_type) ==
+      DXEMEM_OUT_OF_RESOURCES) {
+    d->default_base = default_base;
+    *start = 0;
+    return DXEMEM_OUT_OF_RESOURCES;
+  }
   return DXEMEM_SUCCESS;
 }
