@@ -130,5 +130,23 @@ void trace_format_command(const trace_command *command, char *buffer,
     append(&text, " 0x%" PRIx64 " 0x%02x", command->fill.pages,
            command->fill.byte);
     break;
+  case TRACE_OP_POOL:
+    append_type(&text, command->pool.type);
+    append(&text, " 0x%" PRIx64, command->pool.bytes);
+    if (command->pool.name[0] != '\0') {
+      append(&text, " @%s", command->pool.name);
+    }
+    break;
+  case TRACE_OP_FREEPOOL:
+    append_ref(&text, &command->freepool.ref);
+    break;
+  case TRACE_OP_FILLB:
+  case TRACE_OP_CHECKB:
+    append_ref(&text, &command->fillb.ref);
+    append(&text, " 0x%" PRIx64 " 0x%02x", command->fillb.bytes,
+           command->fillb.byte);
+    break;
+  case TRACE_OP_POOLSTATS:
+    break;
   }
 }

@@ -118,8 +118,8 @@ static bool number_operand(line_parser *parser, slice token, const char *what,
   quote_buffer q;
   if (token.length > 0 && token.text[0] == '@') {
     return fail(parser,
-                "%s %s: @name references are accepted by free, fill and "
-                "check only",
+                "%s %s: @name references are accepted by free, fill, "
+                "check, freepool, fillb and checkb only",
                 what, quote(token, &q));
   }
   switch (parse_number(token, out)) {
@@ -222,19 +222,21 @@ static bool ref_operand(line_parser *parser, slice token, trace_ref *out) {
   return number_operand(parser, rest, "offset", &out->value);
 }
 
-/* The optional @name an alloc binds: a bare name, no offset. */
-static bool binding_operand(line_parser *parser, slice token, char *name) {
+/* The optional @name an alloc or pool binds: a bare name, no offset. */
+static bool binding_operand(line_parser *parser, slice token, char *name,
+                            const char *binder) {
   quote_buffer q;
   if (token.length == 0 || token.text[0] != '@') {
-    return fail(parser, "unexpected argument %s: alloc binds an @name here",
-                quote(token, &q));
+    return fail(parser, "unexpected argument %s: %s binds an @name here",
+                quote(token, &q), binder);
   }
   slice rest;
   if (!name_part(parser, token, name, &rest)) {
     return false;
   }
   if (rest.length != 0) {
-    return fail(parser, "alloc binds a plain @name, not %s", quote(token, &q));
+    return fail(parser, "%s binds a plain @name, not %s", binder,
+                quote(token, &q));
   }
   return true;
 }
@@ -386,7 +388,8 @@ static bool parse_alloc(line_parser *parser, trace_command *out) {
     return false;
   }
   return parser->token_count - 1 == operands ||
-         binding_operand(parser, operand(parser, operands), out->alloc.name);
+         binding_operand(parser, operand(parser, operands), out->alloc.name,
+                         "alloc");
 }
 
 static bool parse_free(line_parser *parser, trace_command *out) {
@@ -447,6 +450,40 @@ static bool parse_fill(line_parser *parser, trace_command *out) {
   return true;
 }
 
+/* ---- version 2: pool --------------------------------------------------- */
+
+static bool parse_pool(line_parser *parser, trace_command *out) {
+  if (!operand_count(parser, 2, 3) ||
+      !type_operand(parser, operand(parser, 0), &out->pool.type) ||
+      !number_operand(parser, operand(parser, 1), "BYTES", &out->pool.bytes)) {
+    return false;
+  }
+  return parser->token_count == 3 ||
+         binding_operand(parser, operand(parser, 2), out->pool.name, "pool");
+}
+
+static bool parse_freepool(line_parser *parser, trace_command *out) {
+  return operand_count(parser, 1, 1) &&
+         ref_operand(parser, operand(parser, 0), &out->freepool.ref);
+}
+
+/* fillb and checkb share their operands. */
+static bool parse_fillb(line_parser *parser, trace_command *out) {
+  uint64_t byte;
+  if (!operand_count(parser, 3, 3) ||
+      !ref_operand(parser, operand(parser, 0), &out->fillb.ref) ||
+      !number_operand(parser, operand(parser, 1), "BYTES", &out->fillb.bytes) ||
+      !number_operand(parser, operand(parser, 2), "BYTE", &byte)) {
+    return false;
+  }
+  if (byte > UINT8_MAX) {
+    return fail(parser, "BYTE 0x%llx does not fit in 8 bits",
+                (unsigned long long)byte);
+  }
+  out->fillb.byte = (uint8_t)byte;
+  return true;
+}
+
 typedef struct command_syntax {
   const char *word;
   trace_op op;
@@ -470,6 +507,11 @@ static const command_syntax command_table[] = {
     {"stats", TRACE_OP_STATS, "stats", parse_no_operands},
     {"fill", TRACE_OP_FILL, "fill REF PAGES BYTE", parse_fill},
     {"check", TRACE_OP_CHECK, "check REF PAGES BYTE", parse_fill},
+    {"pool", TRACE_OP_POOL, "pool TYPE BYTES [@name]", parse_pool},
+    {"freepool", TRACE_OP_FREEPOOL, "freepool REF", parse_freepool},
+    {"fillb", TRACE_OP_FILLB, "fillb REF BYTES BYTE", parse_fillb},
+    {"checkb", TRACE_OP_CHECKB, "checkb REF BYTES BYTE", parse_fillb},
+    {"poolstats", TRACE_OP_POOLSTATS, "poolstats", parse_no_operands},
 };
 
 const char *trace_op_word(trace_op op) {

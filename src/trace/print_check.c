@@ -58,6 +58,21 @@ static void print_stats(FILE *out, uint64_t line, const trace_stats *stats) {
   }
 }
 
+static void print_pool_stats(FILE *out, uint64_t line,
+                             const trace_pool_stats *stats) {
+  char type_buffer[11];
+  fputc('\n', out);
+  for (uint32_t type = 0; type < DXEMEM_MAX_MEMORY_TYPE; type++) {
+    fprintf(out, "%" PRIu64 "   %s used=0x%" PRIx64 "\n", line,
+            trace_type_text(type, type_buffer), stats->used[type]);
+  }
+  for (size_t i = 0; i < stats->oem_count; i++) {
+    fprintf(out, "%" PRIu64 "   %s used=0x%" PRIx64 "\n", line,
+            trace_type_text(stats->oem_types[i], type_buffer),
+            stats->oem_used[i]);
+  }
+}
+
 void trace_print_check(FILE *out, const trace_command *command,
                        const trace_outcome *outcome) {
   if (trace_op_is_setup(command->op)) {
@@ -67,6 +82,7 @@ void trace_print_check(FILE *out, const trace_command *command,
   fprintf(out, "%" PRIu64 " %s", command->line, trace_op_word(command->op));
   switch (command->op) {
   case TRACE_OP_ALLOC:
+  case TRACE_OP_POOL:
     fprintf(out, " %s", trace_status_text(outcome->status, status));
     if (outcome->status == DXEMEM_SUCCESS) {
       fprintf(out, " 0x%016" PRIx64, outcome->address);
@@ -74,6 +90,7 @@ void trace_print_check(FILE *out, const trace_command *command,
     fputc('\n', out);
     break;
   case TRACE_OP_FREE:
+  case TRACE_OP_FREEPOOL:
   case TRACE_OP_TERMINATE:
     fprintf(out, " %s\n", trace_status_text(outcome->status, status));
     break;
@@ -83,14 +100,18 @@ void trace_print_check(FILE *out, const trace_command *command,
   case TRACE_OP_STATS:
     print_stats(out, command->line, outcome->stats);
     break;
+  case TRACE_OP_POOLSTATS:
+    print_pool_stats(out, command->line, outcome->pool_stats);
+    break;
   case TRACE_OP_CHECK:
+  case TRACE_OP_CHECKB:
     if (outcome->mismatch) {
       fprintf(out, " MISMATCH 0x%016" PRIx64 "\n", outcome->address);
     } else {
       fputs(" ok\n", out);
     }
     break;
-  default: /* add, attr, fill: the word alone */
+  default: /* add, attr, fill, fillb: the word alone */
     fputc('\n', out);
     break;
   }

@@ -63,6 +63,28 @@ void trace_print_human_event(FILE *out, const dxemem_event *event) {
                 ? dxemem_hazard_name(event->hazard)
                 : "(unknown)");
     break;
+  case DXEMEM_EVENT_POOL_PAGES:
+    fprintf(out,
+            EVENT_INDENT "pool pages  0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
+            event->start, event->end, trace_type_text(event->type, type));
+    break;
+  case DXEMEM_EVENT_POOL_CARVE:
+    fprintf(out,
+            EVENT_INDENT "pool carve  0x%016" PRIx64 " block of %" PRIu64
+                         " bytes\n",
+            event->start, event->end - event->start + 1);
+    break;
+  case DXEMEM_EVENT_POOL_REUSE:
+    fprintf(out,
+            EVENT_INDENT "pool reuse  0x%016" PRIx64 " block of %" PRIu64
+                         " bytes\n",
+            event->start, event->end - event->start + 1);
+    break;
+  case DXEMEM_EVENT_POOL_PAGE_RETURN:
+    fprintf(out,
+            EVENT_INDENT "pool return 0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
+            event->start, event->end, trace_type_text(event->type, type));
+    break;
   default:
     fprintf(out, EVENT_INDENT "event %d\n", (int)event->kind);
     break;
@@ -176,6 +198,20 @@ static void print_stats_table(FILE *out, const trace_stats *stats) {
   }
 }
 
+/* Used of every pool, in bytes. */
+static void print_pool_table(FILE *out, const trace_pool_stats *stats) {
+  char type[11];
+  fprintf(out, RESULT_INDENT "%-26s  %18s\n", "pool", "used bytes");
+  for (uint32_t i = 0; i < DXEMEM_MAX_MEMORY_TYPE; i++) {
+    fprintf(out, RESULT_INDENT "%-26s  %18" PRIu64 "\n",
+            trace_type_text(i, type), stats->used[i]);
+  }
+  for (size_t i = 0; i < stats->oem_count; i++) {
+    fprintf(out, RESULT_INDENT "%-26s  %18" PRIu64 "\n",
+            trace_type_text(stats->oem_types[i], type), stats->oem_used[i]);
+  }
+}
+
 void trace_print_human_outcome(FILE *out, const trace_command *command,
                                const trace_outcome *outcome) {
   char status[19];
@@ -189,9 +225,14 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
   case TRACE_OP_FREE:
   case TRACE_OP_ATTR:
   case TRACE_OP_TERMINATE:
+  case TRACE_OP_FREEPOOL:
     fprintf(out, RESULT_INDENT "-> %s\n", status_text);
     break;
+  case TRACE_OP_POOLSTATS:
+    print_pool_table(out, outcome->pool_stats);
+    break;
   case TRACE_OP_ALLOC:
+  case TRACE_OP_POOL:
     if (outcome->status == DXEMEM_SUCCESS) {
       fprintf(out, RESULT_INDENT "-> %s at 0x%016" PRIx64 "\n", status_text,
               outcome->address);
@@ -210,9 +251,11 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
     print_stats_table(out, outcome->stats);
     break;
   case TRACE_OP_FILL:
+  case TRACE_OP_FILLB:
     fprintf(out, RESULT_INDENT "-> filled\n");
     break;
   case TRACE_OP_CHECK:
+  case TRACE_OP_CHECKB:
     if (outcome->mismatch) {
       fprintf(out, RESULT_INDENT "-> MISMATCH at 0x%016" PRIx64 "\n",
               outcome->address);

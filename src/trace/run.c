@@ -25,6 +25,8 @@ typedef struct runner {
   unsigned char *map_buffer; /* reused by every `map` */
   size_t map_capacity;
   trace_stats stats; /* filled by `stats` */
+  trace_pool_stats pool_stats; /* filled by `poolstats` */
+  size_t oem_capacity;
   /* Human view: the command not printed yet; it is printed by its first
    * event or its result, so a line that fails early prints nothing. */
   const trace_command *unprinted;
@@ -209,7 +211,7 @@ static trace_exit run_alloc(runner *r, const trace_command *command,
   if (outcome->status != DXEMEM_SUCCESS || name[0] == '\0') {
     return TRACE_EXIT_OK;
   }
-  trace_binding binding = {memory, command->alloc.pages};
+  trace_binding binding = {memory, command->alloc.pages, false};
   if (trace_names_bind(&r->names, name, binding) != TRACE_BIND_OK) {
     return fail(r, TRACE_EXIT_HOST_FAILURE, "out of memory binding @%s", name);
   }
@@ -224,6 +226,11 @@ static trace_exit run_free(runner *r, const trace_command *command,
     return exit_status;
   }
   /* Without PAGES the reference is a name (the parser makes sure). */
+  if (!command->free.has_pages && ref.binding->is_pool) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR,
+                "free @%s needs PAGES: the name was bound by pool",
+                command->free.ref.name);
+  }
   uint64_t pages =
       command->free.has_pages ? command->free.pages : ref.binding->pages;
   outcome->status =
@@ -357,6 +364,129 @@ static trace_exit run_fill(runner *r, const trace_command *command,
   return TRACE_EXIT_OK;
 }
 
+/* ---- version 2: pool ---------------------------------------------------- */
+
+static trace_exit run_pool(runner *r, const trace_command *command,
+                           trace_outcome *outcome) {
+  const char *name = command->pool.name;
+  if (name[0] != '\0' && !trace_names_room_for(&r->names, name)) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR,
+                "too many names (at most %d, %zu bytes of names)",
+                TRACE_NAMES_MAX, TRACE_NAME_BYTES_MAX);
+  }
+  uint64_t buffer = 0;
+  outcome->status = dxemem_allocate_pool(
+      r->instance.allocator, command->pool.type, command->pool.bytes, &buffer);
+  outcome->address = buffer;
+  if (outcome->status != DXEMEM_SUCCESS || name[0] == '\0') {
+    return TRACE_EXIT_OK;
+  }
+  trace_binding binding = {buffer, 0, true};
+  if (trace_names_bind(&r->names, name, binding) != TRACE_BIND_OK) {
+    return fail(r, TRACE_EXIT_HOST_FAILURE, "out of memory binding @%s", name);
+  }
+  return TRACE_EXIT_OK;
+}
+
+static trace_exit run_freepool(runner *r, const trace_command *command,
+                               trace_outcome *outcome) {
+  resolved_ref ref;
+  trace_exit exit_status = resolve(r, &command->freepool.ref, &ref);
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
+  }
+  outcome->status = dxemem_free_pool(r->instance.allocator, ref.address, NULL);
+  return TRACE_EXIT_OK;
+}
+
+/* fillb and checkb: bytes through the host mapping of the region. */
+static trace_exit run_fillb(runner *r, const trace_command *command,
+                            trace_outcome *outcome) {
+  resolved_ref ref;
+  trace_exit exit_status = resolve(r, &command->fillb.ref, &ref);
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
+  }
+  uint64_t bytes = command->fillb.bytes;
+  const char *what = command->op == TRACE_OP_FILLB ? "fillb" : "checkb";
+  if (ref.address < r->region_base ||
+      ref.address - r->region_base > r->region_bytes ||
+      bytes > r->region_bytes - (ref.address - r->region_base)) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR,
+                "%s of 0x%" PRIx64 " bytes at 0x%" PRIx64
+                " is not inside the region 0x%" PRIx64 "-0x%" PRIx64,
+                what, bytes, ref.address, r->region_base,
+                r->region_base + (r->region_bytes - 1));
+  }
+  unsigned char *host =
+      dxemem_phys_to_host(r->instance.allocator, ref.address, bytes);
+  if (host == NULL) {
+    return fail(r, TRACE_EXIT_INVARIANT,
+                "dxemem_phys_to_host refused 0x%" PRIx64 " bytes at 0x%" PRIx64
+                " inside the region",
+                bytes, ref.address);
+  }
+  outcome->status = DXEMEM_SUCCESS;
+  if (command->op == TRACE_OP_FILLB) {
+    memset(host, command->fillb.byte, (size_t)bytes);
+    return TRACE_EXIT_OK;
+  }
+  for (uint64_t i = 0; i < bytes; i++) {
+    if (host[i] != command->fillb.byte) {
+      outcome->mismatch = true;
+      outcome->address = ref.address + i;
+      break;
+    }
+  }
+  return TRACE_EXIT_OK;
+}
+
+static trace_exit run_poolstats(runner *r, trace_outcome *outcome) {
+  const dxemem *d = r->instance.allocator;
+  trace_pool_stats *stats = &r->pool_stats;
+  for (uint32_t type = 0; type < DXEMEM_MAX_MEMORY_TYPE; type++) {
+    dxemem_status status = dxemem_get_pool_used(d, type, &stats->used[type]);
+    if (status != DXEMEM_SUCCESS) {
+      return unexpected_status(r, "dxemem_get_pool_used", status);
+    }
+  }
+  stats->oem_count = 0;
+  for (;;) {
+    uint32_t type = 0;
+    uint64_t used = 0;
+    dxemem_status status =
+        dxemem_get_oem_pool(d, stats->oem_count, &type, &used);
+    if (status == DXEMEM_NOT_FOUND) {
+      break;
+    }
+    if (status != DXEMEM_SUCCESS) {
+      return unexpected_status(r, "dxemem_get_oem_pool", status);
+    }
+    if (stats->oem_count == r->oem_capacity) {
+      size_t capacity = r->oem_capacity == 0 ? 16 : 2 * r->oem_capacity;
+      uint32_t *types = realloc(stats->oem_types, capacity * sizeof(*types));
+      if (types != NULL) {
+        stats->oem_types = types;
+      }
+      uint64_t *useds = realloc(stats->oem_used, capacity * sizeof(*useds));
+      if (useds != NULL) {
+        stats->oem_used = useds;
+      }
+      if (types == NULL || useds == NULL) {
+        return fail(r, TRACE_EXIT_HOST_FAILURE,
+                    "out of memory reading the pools");
+      }
+      r->oem_capacity = capacity;
+    }
+    stats->oem_types[stats->oem_count] = type;
+    stats->oem_used[stats->oem_count] = used;
+    stats->oem_count++;
+  }
+  outcome->status = DXEMEM_SUCCESS;
+  outcome->pool_stats = stats;
+  return TRACE_EXIT_OK;
+}
+
 static trace_exit run_command(runner *r, const trace_command *command,
                               trace_outcome *outcome) {
   dxemem *d = r->instance.allocator;
@@ -393,6 +523,15 @@ static trace_exit run_command(runner *r, const trace_command *command,
   case TRACE_OP_FILL:
   case TRACE_OP_CHECK:
     return run_fill(r, command, outcome);
+  case TRACE_OP_POOL:
+    return run_pool(r, command, outcome);
+  case TRACE_OP_FREEPOOL:
+    return run_freepool(r, command, outcome);
+  case TRACE_OP_FILLB:
+  case TRACE_OP_CHECKB:
+    return run_fillb(r, command, outcome);
+  case TRACE_OP_POOLSTATS:
+    return run_poolstats(r, outcome);
   }
   return fail(r, TRACE_EXIT_TRACE_ERROR, "command %d is not implemented",
               (int)command->op);
@@ -435,7 +574,7 @@ static trace_exit run_all(runner *r, trace_reader *reader) {
      * say): say where, and stop, since nothing can be changed any more. */
     if (outcome.status == DXEMEM_VOLUME_CORRUPTED) {
       return fail(r, TRACE_EXIT_INVARIANT,
-                  "corrupted: the allocator's map entry at 0x%016" PRIx64
+                  "corrupted: the allocator's data at 0x%016" PRIx64
                   " was overwritten (EFI_VOLUME_CORRUPTED)",
                   dxemem_last_corruption(r->instance.allocator));
     }
@@ -459,6 +598,8 @@ trace_exit trace_run(trace_reader *reader, const trace_run_options *options) {
     }
   }
   free(r.map_buffer);
+  free(r.pool_stats.oem_types);
+  free(r.pool_stats.oem_used);
   trace_names_free(&r.names);
   dxemem_host_destroy(&r.instance);
   return exit_status;

@@ -59,7 +59,13 @@ typedef enum trace_op {
   TRACE_OP_TERMINATE,
   TRACE_OP_STATS,
   TRACE_OP_FILL,
-  TRACE_OP_CHECK
+  TRACE_OP_CHECK,
+  /* version 2: pool */
+  TRACE_OP_POOL,
+  TRACE_OP_FREEPOOL,
+  TRACE_OP_FILLB,
+  TRACE_OP_CHECKB,
+  TRACE_OP_POOLSTATS
 } trace_op;
 
 static inline bool trace_op_is_setup(trace_op op) {
@@ -122,6 +128,19 @@ typedef struct trace_command {
       uint64_t pages;
       uint8_t byte;
     } fill; /* and check */
+    struct {
+      uint32_t type;
+      uint64_t bytes;
+      char name[TRACE_NAME_MAX + 1]; /* name to bind, "" for none */
+    } pool;
+    struct {
+      trace_ref ref;
+    } freepool;
+    struct {
+      trace_ref ref;
+      uint64_t bytes;
+      uint8_t byte;
+    } fillb; /* and checkb */
   };
 } trace_command;
 
@@ -182,8 +201,9 @@ trace_read_status trace_reader_next(trace_reader *reader,
 /* ---- @name bindings ---------------------------------------------------- */
 
 typedef struct trace_binding {
-  uint64_t address; /* where the alloc put it */
-  uint64_t pages;   /* what the alloc asked for */
+  uint64_t address; /* where the alloc (or pool) put it */
+  uint64_t pages;   /* what the alloc asked for; 0 for pool */
+  bool is_pool;     /* bound by `pool` */
 } trace_binding;
 
 /* Open-addressing hash table; name text lives in one growing arena. */
@@ -223,6 +243,15 @@ typedef struct trace_stats {
   dxemem_memory_type_information info[DXEMEM_MAX_MEMORY_TYPE + 1];
 } trace_stats;
 
+/* The Used counts `poolstats` reads: types 0..15, then the OEM/OS pools
+ * in mPoolHeadList order. */
+typedef struct trace_pool_stats {
+  uint64_t used[DXEMEM_MAX_MEMORY_TYPE];
+  size_t oem_count;
+  uint32_t *oem_types; /* oem_count of each */
+  uint64_t *oem_used;
+} trace_pool_stats;
+
 /* What one command produced, for the printers. */
 typedef struct trace_outcome {
   dxemem_status status; /* every call that returns one */
@@ -233,6 +262,7 @@ typedef struct trace_outcome {
   uint32_t descriptor_version;
   const unsigned char *descriptors; /* map_size bytes on EFI_SUCCESS */
   const trace_stats *stats;         /* stats only */
+  const trace_pool_stats *pool_stats; /* poolstats only */
 } trace_outcome;
 
 /* Writes "0x" and 8 hex digits, or the UEFI name for 0..16, into buffer

@@ -29,9 +29,9 @@ static void test_bind_find_rebind(void **state) {
   trace_names *names = *state;
   assert_null(trace_names_find(names, "a"));
   assert_true(trace_names_room_for(names, "a"));
-  assert_int_equal(trace_names_bind(names, "a", (trace_binding){0x1000, 4}),
+  assert_int_equal(trace_names_bind(names, "a", (trace_binding){0x1000, 4, false}),
                    TRACE_BIND_OK);
-  assert_int_equal(trace_names_bind(names, "b", (trace_binding){0x2000, 1}),
+  assert_int_equal(trace_names_bind(names, "b", (trace_binding){0x2000, 1, false}),
                    TRACE_BIND_OK);
   const trace_binding *a = trace_names_find(names, "a");
   assert_non_null(a);
@@ -39,7 +39,7 @@ static void test_bind_find_rebind(void **state) {
   assert_int_equal(a->pages, 4);
   assert_null(trace_names_find(names, "A"));
   assert_null(trace_names_find(names, "ab"));
-  assert_int_equal(trace_names_bind(names, "a", (trace_binding){0x5000, 9}),
+  assert_int_equal(trace_names_bind(names, "a", (trace_binding){0x5000, 9, false}),
                    TRACE_BIND_OK);
   a = trace_names_find(names, "a");
   assert_int_equal(a->address, 0x5000);
@@ -53,7 +53,7 @@ static void test_many_names_survive_growth(void **state) {
   char name[32];
   for (uint64_t i = 0; i < 50000; i++) {
     snprintf(name, sizeof(name), "n%llu", (unsigned long long)i);
-    assert_int_equal(trace_names_bind(names, name, (trace_binding){i, i * 2}),
+    assert_int_equal(trace_names_bind(names, name, (trace_binding){i, i * 2, false}),
                      TRACE_BIND_OK);
   }
   for (uint64_t i = 0; i < 50000; i++) {
@@ -71,15 +71,15 @@ static void test_name_count_cap(void **state) {
   char name[32];
   for (unsigned i = 0; i < TRACE_NAMES_MAX; i++) {
     snprintf(name, sizeof(name), "x%u", i);
-    assert_int_equal(trace_names_bind(names, name, (trace_binding){i, 1}),
+    assert_int_equal(trace_names_bind(names, name, (trace_binding){i, 1, false}),
                      TRACE_BIND_OK);
   }
   assert_false(trace_names_room_for(names, "one_more"));
-  assert_int_equal(trace_names_bind(names, "one_more", (trace_binding){0, 1}),
+  assert_int_equal(trace_names_bind(names, "one_more", (trace_binding){0, 1, false}),
                    TRACE_BIND_LIMIT);
   /* rebinding a known name needs no room */
   assert_true(trace_names_room_for(names, "x7"));
-  assert_int_equal(trace_names_bind(names, "x7", (trace_binding){0x77, 1}),
+  assert_int_equal(trace_names_bind(names, "x7", (trace_binding){0x77, 1, false}),
                    TRACE_BIND_OK);
   assert_int_equal(trace_names_find(names, "x7")->address, 0x77);
 }
@@ -93,13 +93,13 @@ static void test_name_text_cap(void **state) {
   for (size_t i = 0; i < fit; i++) {
     snprintf(name, 16, "%015zu", i); /* a unique prefix, keeps the length */
     name[15] = 'L';
-    assert_int_equal(trace_names_bind(names, name, (trace_binding){i, 1}),
+    assert_int_equal(trace_names_bind(names, name, (trace_binding){i, 1, false}),
                      TRACE_BIND_OK);
   }
   snprintf(name, 16, "%015zu", fit);
   name[15] = 'L';
   assert_false(trace_names_room_for(names, name));
-  assert_int_equal(trace_names_bind(names, name, (trace_binding){0, 1}),
+  assert_int_equal(trace_names_bind(names, name, (trace_binding){0, 1, false}),
                    TRACE_BIND_LIMIT);
   assert_true(names->text_capacity <= TRACE_NAME_BYTES_MAX);
 }

@@ -217,9 +217,9 @@ static void test_add_attr_binrange(void **state) {
   assert_int_equal(c.binrange.start, 0x200000);
   assert_int_equal(c.binrange.bytes, 0x100000);
   expect_invalid("add EfiLoaderData @a 1",
-                 "accepted by free, fill and check only");
+                 "accepted by free, fill, check, freepool, fillb and checkb only");
   expect_invalid("attr @a+0x1000 1 0xf",
-                 "accepted by free, fill and check only");
+                 "accepted by free, fill, check, freepool, fillb and checkb only");
 }
 
 static void test_alloc(void **state) {
@@ -288,7 +288,7 @@ static void test_references(void **state) {
   expect_invalid("free @+1 1", "bad name '@+1'");
   expect_invalid("free @a- 1", "bad reference '@a-'");
   expect_invalid("free @a+ 1", "offset '' is not a number");
-  expect_invalid("free @a+@b 1", "accepted by free, fill and check only");
+  expect_invalid("free @a+@b 1", "accepted by free, fill, check, freepool, fillb and checkb only");
   expect_invalid("free @a+0x10000000000000000", "does not fit in 64 bits");
   expect_invalid("free @a 0x10000000000000000", "does not fit in 64 bits");
   expect_invalid("fill @a 1 0x100", "BYTE 0x100 does not fit in 8 bits");
@@ -314,7 +314,7 @@ static void test_map_terminate_stats(void **state) {
   assert_int_equal(c.map.bytes, 0);
   assert_int_equal(parse_ok("terminate").op, TRACE_OP_TERMINATE);
   assert_int_equal(parse_ok("stats").op, TRACE_OP_STATS);
-  expect_invalid("map @a", "accepted by free, fill and check only");
+  expect_invalid("map @a", "accepted by free, fill, check, freepool, fillb and checkb only");
 }
 
 /* parse -> format -> parse gives the same command. */
