@@ -166,6 +166,13 @@ static const char *event_function(dxemem_event_kind kind) {
   case DXEMEM_EVENT_CONVERT_TYPE:
   case DXEMEM_EVENT_CONVERT_ATTRIBUTE:
     return "CoreConvertPagesEx";
+  case DXEMEM_EVENT_POOL_PAGES:
+    return "CoreAllocatePoolPagesI";
+  case DXEMEM_EVENT_POOL_CARVE:
+  case DXEMEM_EVENT_POOL_REUSE:
+    return "CoreAllocatePoolI";
+  case DXEMEM_EVENT_POOL_PAGE_RETURN:
+    return "CoreFreePoolPagesI";
   default:
     return "dxemem";
   }
