@@ -19,6 +19,7 @@
 static const char usage_text[] =
     "usage: dxemem replay [--check] [--verify] [--events] [--reference NAME]\n"
     "                     TRACE\n"
+    "       dxemem diff [--reference A --reference B] [--lines N] TRACE\n"
     "       dxemem --help | --version\n";
 
 static const char help_text[] =
@@ -39,7 +40,13 @@ static const char help_text[] =
     "                                     block for all bins (MemoryBin.c)\n"
     "\n"
     "Exit status: 0 ok, 1 host failure (mmap, memory, I/O), 2 trace or usage\n"
-    "error, 3 invariant violation.\n";
+    "error, 3 invariant violation.\n"
+    "\n"
+    "diff replays TRACE under two references (default: edk2-stable202605 and\n"
+    "edk2-master-2026-08), prints the first check-output lines that differ\n"
+    "(at most N, default 8) and the memory map of both after that trace line.\n"
+    "Exit status: 0 same output, 1 they differ, 2 usage error or unreadable\n"
+    "trace, 3 a replay could not be captured.\n";
 
 static int usage_error(const char *format, const char *argument) {
   fputs("dxemem: ", stderr);
@@ -116,6 +123,101 @@ static int replay(int argc, char **argv) {
   return status;
 }
 
+/* ---- dxemem diff ------------------------------------------------------- */
+
+/* The whole trace in memory (both references replay it more than once). */
+static bool read_all(FILE *input, char **data, size_t *size) {
+  size_t capacity = 65536, used = 0;
+  char *buffer = malloc(capacity);
+  while (buffer != NULL) {
+    used += fread(buffer + used, 1, capacity - used, input);
+    if (used < capacity) {
+      break;
+    }
+    char *bigger = realloc(buffer, capacity * 2);
+    if (bigger == NULL) {
+      free(buffer);
+      buffer = NULL;
+      break;
+    }
+    buffer = bigger;
+    capacity *= 2;
+  }
+  if (buffer == NULL || ferror(input)) {
+    free(buffer);
+    return false;
+  }
+  *data = buffer;
+  *size = used;
+  return true;
+}
+
+static int diff_command(int argc, char **argv) {
+  trace_diff_options options = {
+      .references = {DXEMEM_REFERENCE_EDK2_STABLE202605,
+                     DXEMEM_REFERENCE_EDK2_MASTER_2026_08},
+      .out = stdout,
+      .err = stderr};
+  int references = 0;
+  const char *path = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--reference") == 0 || strcmp(arg, "--lines") == 0) {
+      if (i + 1 >= argc) {
+        return usage_error("%s needs a value", arg);
+      }
+      const char *value = argv[++i];
+      if (strcmp(arg, "--lines") == 0) {
+        char *end = NULL;
+        unsigned long n = strtoul(value, &end, 10);
+        if (end == value || *end != '\0' || n == 0 || n > 100000) {
+          return usage_error("bad --lines '%s'", value);
+        }
+        options.max_lines = n;
+      } else if (references == 2) {
+        return usage_error("%s", "diff takes two --reference at most");
+      } else if (!dxemem_reference_from_name(
+                     value, &options.references[references++])) {
+        return usage_error("unknown reference '%s' (see --help)", value);
+      }
+    } else if (strcmp(arg, "--help") == 0) {
+      fputs(usage_text, stdout);
+      fputs(help_text, stdout);
+      return TRACE_EXIT_OK;
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      return usage_error("unknown option '%s'", arg);
+    } else if (path != NULL) {
+      return usage_error("more than one TRACE ('%s')", arg);
+    } else {
+      path = arg;
+    }
+  }
+  if (references == 1) {
+    return usage_error("%s", "diff needs two --reference, or none");
+  }
+  if (path == NULL) {
+    return usage_error("%s", "diff needs a TRACE");
+  }
+  FILE *input = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (input == NULL) {
+    fprintf(stderr, "dxemem: cannot open '%s': %s\n", path, strerror(errno));
+    return TRACE_EXIT_TRACE_ERROR;
+  }
+  char *data = NULL;
+  size_t size = 0;
+  bool read_ok = read_all(input, &data, &size);
+  if (input != stdin) {
+    fclose(input);
+  }
+  if (!read_ok) {
+    fprintf(stderr, "dxemem: cannot read '%s'\n", path);
+    return TRACE_EXIT_TRACE_ERROR;
+  }
+  int status = trace_diff(data, size, &options);
+  free(data);
+  return status;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fputs(usage_text, stderr);
@@ -134,6 +236,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(command, "replay") == 0) {
     return replay(argc - 2, argv + 2);
+  }
+  if (strcmp(command, "diff") == 0) {
+    return diff_command(argc - 2, argv + 2);
   }
   return usage_error("unknown command '%s'", command);
 }

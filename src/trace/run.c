@@ -584,6 +584,10 @@ static trace_exit run_all(runner *r, trace_reader *reader) {
         return fail(r, TRACE_EXIT_INVARIANT, "%s", violation.message);
       }
     }
+    if (options->stop_after_line != 0 &&
+        command.line >= options->stop_after_line) {
+      return TRACE_EXIT_OK;
+    }
   }
 }
 
@@ -596,6 +600,9 @@ trace_exit trace_run(trace_reader *reader, const trace_run_options *options) {
       exit_status = fail(&r, TRACE_EXIT_HOST_FAILURE,
                          "cannot write the output: %s", strerror(errno));
     }
+  }
+  if (options->at_end != NULL && r.instance.allocator != NULL) {
+    options->at_end(options->at_end_context, r.instance.allocator);
   }
   free(r.map_buffer);
   free(r.pool_stats.oem_types);

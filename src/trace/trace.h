@@ -286,6 +286,19 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
 
 /* ---- running ----------------------------------------------------------- */
 
+/* diff.c: `dxemem diff`. Replays the trace (size bytes of data) under two
+ * references, prints the first check-output lines that differ and the
+ * memory map of both after that trace line. Returns 0 when both print the
+ * same and exit alike, 1 when they differ, 2 on a trace error in either
+ * replay (nothing compared), 3 when a replay fails otherwise. */
+typedef struct trace_diff_options {
+  uint32_t references[2];
+  size_t max_lines; /* differing lines shown; 0 = 8 */
+  FILE *out;
+  FILE *err;
+} trace_diff_options;
+int trace_diff(const void *data, size_t size, const trace_diff_options *options);
+
 typedef enum trace_exit {
   TRACE_EXIT_OK = 0,
   TRACE_EXIT_HOST_FAILURE = 1, /* mmap, malloc or I/O failed */
@@ -300,6 +313,12 @@ typedef struct trace_run_options {
   FILE *out;         /* results */
   FILE *err;         /* `LINE: error: ...` and other diagnostics */
   uint32_t reference; /* dxemem_reference of the instance `region` makes */
+  /* Stop after the command on this line (0: run to the end). */
+  uint64_t stop_after_line;
+  /* If set, called with the instance when the run ends or stops, before
+   * the instance goes away (not called when `region` never ran). */
+  void (*at_end)(void *context, dxemem *d);
+  void *at_end_context;
 } trace_run_options;
 
 /* Runs the trace to its end or its first error and returns the exit
