@@ -277,10 +277,15 @@ static text_line trace_source_line(const void *data, size_t size,
   return line;
 }
 
-static void print_stderr_head(FILE *out, const char *name, const capture *c) {
-  text_line line;
-  if (c->err_size != 0 && line_at(c->err, c->err_size, 0, &line)) {
-    fprintf(out, "  %s: %.*s\n", name, (int)line.length, line.text);
+/* The last line of a replay's standard error: the diagnostic it stopped
+ * on (warnings come before it). */
+static void print_stderr_tail(FILE *out, const char *name, const capture *c) {
+  text_line line, last = {NULL, 0};
+  for (size_t i = 0; line_at(c->err, c->err_size, i, &line); i++) {
+    last = line;
+  }
+  if (last.text != NULL) {
+    fprintf(out, "  %s: %.*s\n", name, (int)last.length, last.text);
   }
 }
 
@@ -344,8 +349,8 @@ int trace_diff(const void *data, size_t size,
   if (status_differs || runs[0].status != TRACE_EXIT_OK) {
     fprintf(out, "exit status: %s %d, %s %d\n", names[0], (int)runs[0].status,
             names[1], (int)runs[1].status);
-    print_stderr_head(out, names[0], &runs[0]);
-    print_stderr_head(out, names[1], &runs[1]);
+    print_stderr_tail(out, names[0], &runs[0]);
+    print_stderr_tail(out, names[1], &runs[1]);
   }
   capture_free(&runs[0]);
   capture_free(&runs[1]);
