@@ -23,6 +23,7 @@ main (
   UINT32                DescriptorVersion;
   EFI_STATUS            Status;
 
+  // snippet edk2-host-test begin
   if (EFI_ERROR (DxememCreateOvmfLikePlatform (SIZE_64MB, &Platform))) {
     return 1;
   }
@@ -35,5 +36,6 @@ main (
   FreePages (Buffer, 4);
 
   DxememDestroyPlatform (&Platform);
+  // snippet edk2-host-test end
   return Status == EFI_BUFFER_TOO_SMALL ? 0 : 1;
 }

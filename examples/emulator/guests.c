@@ -55,6 +55,29 @@ static int intact(dxemem *d, const dxemem_mapping *m, unsigned owner) {
 
 /* ---- several guests, one instance each ---------------------------------- */
 
+/* 3 MiB of LoaderCode at guest physical 2 MiB, as a loader places a kernel;
+ * then reads its first byte back through the guest's physical address. */
+static dxemem_status load_kernel(dxemem *d, dxemem_mapping *kernel) {
+  // snippet emulator begin
+  dxemem_map_options at_2m = {DXEMEM_ALLOCATE_ADDRESS, DXEMEM_LOADER_CODE,
+                              0x200000};
+  dxemem_status status = dxemem_map(d, 3 << 20, &at_2m, kernel);
+  if (status != DXEMEM_SUCCESS) {
+    return status;
+  }
+  memcpy(kernel->host, "\x7f" "ELF", 4); /* the host writes guest memory */
+  const char *seen = dxemem_phys_to_host(d, 0x200000, 4); /* guest -> host */
+  // snippet emulator end
+  return seen == kernel->host && seen[0] == 0x7f ? DXEMEM_SUCCESS
+                                                 : DXEMEM_VOLUME_CORRUPTED;
+}
+
+static dxemem_status unload_kernel(dxemem *d, dxemem_mapping *kernel) {
+  // snippet emulator-unmap begin
+  return dxemem_unmap(d, kernel->host, 3 << 20); /* munmap's shape */
+  // snippet emulator-unmap end
+}
+
 static int run_guests(void) {
   dxemem_host_instance guests[GUESTS];
   dxemem_mapping kernel[GUESTS];
@@ -65,18 +88,14 @@ static int run_guests(void) {
       return 1;
     }
     /* Each guest loads a "kernel" at the same guest physical address. */
-    dxemem_map_options at_2m = {DXEMEM_ALLOCATE_ADDRESS, DXEMEM_LOADER_CODE,
-                                0x200000};
-    failed |= dxemem_map(guests[g].allocator, 3 << 20, &at_2m, &kernel[g]) !=
-              DXEMEM_SUCCESS;
+    failed |= load_kernel(guests[g].allocator, &kernel[g]) != DXEMEM_SUCCESS;
     fill(&kernel[g], 0x10 + g);
   }
   /* Same guest address, different host memory: no guest sees another's. */
   for (unsigned g = 0; g < GUESTS; g++) {
     failed |= kernel[g].phys != 0x200000;
     failed |= !intact(guests[g].allocator, &kernel[g], 0x10 + g);
-    failed |= dxemem_unmap(guests[g].allocator, kernel[g].host, 3 << 20) !=
-              DXEMEM_SUCCESS;
+    failed |= unload_kernel(guests[g].allocator, &kernel[g]) != DXEMEM_SUCCESS;
     failed |= dxemem_check(guests[g].allocator, NULL) != DXEMEM_SUCCESS;
     dxemem_host_destroy(&guests[g]);
   }

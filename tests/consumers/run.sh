@@ -7,6 +7,8 @@
 #   install         cmake --install DXEMEM_BUILD --prefix WORK/prefix
 #   find-package    build find_package/ against WORK/prefix and run it
 #   pkg-config      cc app.c $(pkg-config --cflags --libs dxemem), run it
+#   edk2            build edk2/ (an edk2 host test with the drop-in from the
+#                   installed package) against $EDK2_DIR and run it
 #   subdirectory    build subdirectory/ (add_subdirectory of DXEMEM_SOURCE),
 #                   require exactly its own test in its ctest, run it
 # LDFLAGS go to every link (the sanitizer or coverage runtime the
@@ -46,6 +48,15 @@ pkg-config)
   cc app.c $(pkg-config --cflags --libs dxemem) -o app
   # snippet pkg-config end
   ./app
+  ;;
+edk2)
+  # EDK2_DIR comes from the environment (CTest sets it).
+  rm -rf "$work/edk2"
+  cmake -S "$here/edk2" -B "$work/edk2" \
+    -DCMAKE_C_COMPILER="$compiler" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DEDK2_DIR="$EDK2_DIR"
+  cmake --build "$work/edk2" -j2
+  "$work/edk2/host_test"
   ;;
 subdirectory)
   rm -rf "$work/subdirectory"
