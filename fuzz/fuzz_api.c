@@ -7,7 +7,7 @@
  *   header, 4 bytes:
  *     [0..1]  region pages - 1, modulo REGION_PAGES_MAX
  *     [2]     region base: low 3 bits pick a kind (see region_base)
- *     [3]     flags: FLAG_*
+ *     [3]     flags: FLAG_* (FLAG_REFERENCE_MASTER picks edk2 master's bins)
  *   then records of 16 bytes, a trailing partial record is ignored:
  *     [0]     op, modulo OP_COUNT
  *     [1..3]  selectors a, b, c (which kind of address, size, type, ...)
@@ -91,7 +91,8 @@ enum {
   FLAG_CHECK_EVERY_CALL = 1u << 2,
   FLAG_LOCK = 1u << 3,
   FLAG_EVENTS = 1u << 4,
-  FLAG_CREATE_ERRORS = 1u << 5 /* try bad dxemem_create arguments first */
+  FLAG_CREATE_ERRORS = 1u << 5, /* try bad dxemem_create arguments first */
+  FLAG_REFERENCE_MASTER = 1u << 6 /* edk2-master-2026-08 instead of stable */
 };
 
 typedef enum op {
@@ -1675,6 +1676,9 @@ static void try_create_errors(harness *h, const dxemem_config *good) {
   c.runtime_granularity = 8192;
   expect_create_error(h, "granularity 8192", h->storage, size, &c);
   c = *good;
+  c.reference = DXEMEM_REFERENCE_COUNT;
+  expect_create_error(h, "an unknown reference", h->storage, size, &c);
+  c = *good;
   c.region_size = 0;
   expect_create_error(h, "an empty region", h->storage, size, &c);
   c = *good;
@@ -1723,6 +1727,9 @@ static bool setup(harness *h, const uint8_t *header) {
                                                                         : 0,
       .user_context = h,
       .check_every_call = (flags & FLAG_CHECK_EVERY_CALL) != 0,
+      .reference = (flags & FLAG_REFERENCE_MASTER) != 0
+                       ? DXEMEM_REFERENCE_EDK2_MASTER_2026_08
+                       : DXEMEM_REFERENCE_EDK2_STABLE202605,
   };
   if ((flags & FLAG_CHECK_EVERY_CALL) != 0) {
     config.assert_failed = on_assert_failed;

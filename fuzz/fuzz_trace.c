@@ -23,7 +23,9 @@
  *
  * The output mode follows the input's length, so both printers get fuzzed
  * and a reproducer replays the same way: an even length prints the
- * `--check` view, an odd one the readable view with events.
+ * `--check` view, an odd one the readable view with events. So does the
+ * reference: bit 1 of the length set runs edk2-master-2026-08, clear
+ * edk2-stable202605 (a finding names it; replay it with --reference).
  */
 #define _POSIX_C_SOURCE 200809L /* fmemopen */
 
@@ -137,13 +139,14 @@ static unsigned char *without_fills(const uint8_t *data, size_t size) {
 /* One verified run; the runner's diagnostic (if any) lands in
  * streams.err_text. */
 static trace_exit run_verified(const uint8_t *data, size_t size,
-                               bool readable_view) {
+                               bool readable_view, uint32_t reference) {
   rewind(streams.err);
   trace_run_options options = {.check_output = !readable_view,
                                .verify = true,
                                .events = readable_view,
                                .out = streams.out,
-                               .err = streams.err};
+                               .err = streams.err,
+                               .reference = reference};
   trace_reader_init_memory(&reader, data, size);
   trace_exit status = trace_run(&reader, &options);
   fflush(streams.err);
@@ -170,11 +173,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return -1;
   }
   bool readable_view = (size % 2) != 0;
-  if (run_verified(data, size, readable_view) != TRACE_EXIT_INVARIANT) {
+  uint32_t reference = ((size >> 1) & 1) != 0
+                           ? DXEMEM_REFERENCE_EDK2_MASTER_2026_08
+                           : DXEMEM_REFERENCE_EDK2_STABLE202605;
+  const char *reference_name = dxemem_reference_name(reference);
+  if (run_verified(data, size, readable_view, reference) !=
+      TRACE_EXIT_INVARIANT) {
     return 0;
   }
   if (!s.has_fill) {
-    fuzz_fail("invariant broken: %s", streams.err_text);
+    fuzz_fail("invariant broken (%s): %s", reference_name, streams.err_text);
   }
   char first[sizeof(streams.err_text)];
   memcpy(first, streams.err_text, sizeof(first));
@@ -183,11 +191,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fprintf(stderr, "fuzz_trace: out of memory\n");
     abort();
   }
-  trace_exit again = run_verified(stripped, size, readable_view);
+  trace_exit again = run_verified(stripped, size, readable_view, reference);
   free(stripped);
   if (again == TRACE_EXIT_INVARIANT) {
-    fuzz_fail("invariant broken: %s (without its fill commands: %s)", first,
-              streams.err_text);
+    fuzz_fail("invariant broken (%s): %s (without its fill commands: %s)",
+              reference_name, first, streams.err_text);
   }
   return 0;
 }

@@ -20,6 +20,7 @@ OP = {name: i for i, name in enumerate(OPS)}
 # header flags
 GRANULARITY_64K, EXPLICIT_4K, CHECK_EVERY_CALL, LOCK, EVENTS, CREATE_ERRORS = (
     1, 2, 4, 8, 16, 32)
+REFERENCE_MASTER = 64
 # region_base selectors
 BASE_ZERO, BASE_4K, BASE_1M, BASE_4G, BASE_TOP = 0, 1, 2, 3, 4
 # memory types
@@ -79,6 +80,22 @@ SEEDS = {
     + record("attr", a=1, b=0, c=1, x1=0, x2=0)
     + map_exact()
     + free_live(0),
+    # The same under edk2 master: one aligned block for all bins.
+    "master-runtime-64k": header(1024, BASE_4G,
+                                 GRANULARITY_64K | REFERENCE_MASTER | EVENTS)
+    + record("set-info", a=3, b=1, x1=16, y=0x1234)
+    + add_conventional(0, 1024)
+    + alloc(0, RT_DATA, 3)
+    + alloc(1, ACPI_NVS, 1, page=512)
+    + map_exact()
+    + free_live(0),
+    "master-binrange": header(512, BASE_4K,
+                              CHECK_EVERY_CALL | REFERENCE_MASTER)
+    + record("set-info", a=4, b=1, x1=8, y=77)
+    + record("binrange", a=0, b=2, x1=256)
+    + add_conventional(0, 512)
+    + alloc(0, ACPI_NVS, 2)
+    + map_exact(),
     # Bins placed by CoreSetMemoryTypeInformationRange before the first add.
     "binrange": header(512, BASE_4K, CHECK_EVERY_CALL)
     + record("set-info", a=4, b=1, x1=8, y=77)
