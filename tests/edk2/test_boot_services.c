@@ -415,6 +415,139 @@ TestBootServicesStatuses (
   }
 }
 
+// ---- pool -----------------------------------------------------------------------
+
+static uint64_t
+MirrorAllocatePool (
+  uint32_t  PoolType,
+  uint64_t  Size
+  )
+{
+  uint64_t  Address = 0;
+
+  assert_int_equal (dxemem_allocate_pool (Mirror.allocator, PoolType, Size, &Address), DXEMEM_SUCCESS);
+  return Address;
+}
+
+static void
+MirrorFreePool (
+  uint64_t  Address
+  )
+{
+  assert_int_equal (dxemem_free_pool (Mirror.allocator, Address, NULL), DXEMEM_SUCCESS);
+}
+
+// Pool usage of a type agrees, and the maps do.
+static void
+AssertSamePool (
+  uint32_t  PoolType
+  )
+{
+  uint64_t  FirmwareUsed = 0;
+  uint64_t  MirrorUsed   = 1;
+
+  assert_int_equal (dxemem_get_pool_used (Firmware.Host.allocator, PoolType, &FirmwareUsed), DXEMEM_SUCCESS);
+  assert_int_equal (dxemem_get_pool_used (Mirror.allocator, PoolType, &MirrorUsed), DXEMEM_SUCCESS);
+  assert_int_equal (FirmwareUsed, MirrorUsed);
+  AssertSameMap ();
+}
+
+static void
+TestPool (
+  void  **State
+  )
+{
+  static const UINT8  Pattern[] = "dxemem: Pool.c through gBS";
+  UINT8               *Plain;
+  UINT8               *Zero;
+  UINT8               *Copy;
+  UINT8               *Bigger;
+  UINT8               *Reserved;
+  UINT8               *Runtime;
+  UINTN               Index;
+
+  (void)State;
+  // AllocatePool, scribbled over, then freed: its block is reused first.
+  Plain = AllocatePool (200);
+  assert_int_equal ((UINTN)Plain, MirrorAllocatePool (EfiBootServicesData, 200));
+  SetMem (Plain, 200, 0xAA);
+  AssertSamePool (EfiBootServicesData);
+  FreePool (Plain);
+  MirrorFreePool ((UINTN)Plain);
+  AssertSamePool (EfiBootServicesData);
+
+  // AllocateZeroPool gets that block back, zeroed by edk2's ZeroMem.
+  Zero = AllocateZeroPool (200);
+  assert_int_equal ((UINTN)Zero, MirrorAllocatePool (EfiBootServicesData, 200));
+  assert_ptr_equal (Zero, Plain);
+  for (Index = 0; Index < 200; Index++) {
+    assert_int_equal (Zero[Index], 0);
+  }
+
+  // AllocateCopyPool: a new block with the bytes.
+  Copy = AllocateCopyPool (sizeof Pattern, Pattern);
+  assert_int_equal ((UINTN)Copy, MirrorAllocatePool (EfiBootServicesData, sizeof Pattern));
+  assert_memory_equal (Copy, Pattern, sizeof Pattern);
+  AssertSamePool (EfiBootServicesData);
+
+  // ReallocatePool: a zeroed new block, the old bytes copied, the old freed.
+  Bigger = ReallocatePool (sizeof Pattern, 3000, Copy);
+  assert_int_equal ((UINTN)Bigger, MirrorAllocatePool (EfiBootServicesData, 3000));
+  MirrorFreePool ((UINTN)Copy);
+  assert_memory_equal (Bigger, Pattern, sizeof Pattern);
+  for (Index = sizeof Pattern; Index < 3000; Index++) {
+    assert_int_equal (Bigger[Index], 0);
+  }
+
+  AssertSamePool (EfiBootServicesData);
+
+  // Other pool types, each in its own pool (and its own bin's pages).
+  Reserved = AllocateReservedPool (100);
+  assert_int_equal ((UINTN)Reserved, MirrorAllocatePool (EfiReservedMemoryType, 100));
+  AssertSamePool (EfiReservedMemoryType);
+  Runtime = AllocateRuntimeZeroPool (5000);
+  assert_int_equal ((UINTN)Runtime, MirrorAllocatePool (EfiRuntimeServicesData, 5000));
+  AssertSamePool (EfiRuntimeServicesData);
+
+  // Bad calls: the statuses of CoreAllocatePool / CoreFreePool.
+  {
+    VOID      *Buffer = (VOID *)(UINTN)1;
+    uint64_t  Address;
+
+    assert_int_equal (gBS->AllocatePool (EfiConventionalMemory, 16, &Buffer), EFI_INVALID_PARAMETER);
+    assert_int_equal (gBS->AllocatePool (EfiBootServicesData, 16, NULL), EFI_INVALID_PARAMETER);
+    assert_int_equal (
+      gBS->AllocatePool (EfiBootServicesData, REGION_SIZE, &Buffer),
+      dxemem_allocate_pool (Mirror.allocator, DXEMEM_BOOT_SERVICES_DATA, REGION_SIZE, &Address)
+      );
+    assert_null (Buffer);
+    assert_int_equal (gBS->FreePool (NULL), EFI_INVALID_PARAMETER);
+    // A page allocation is no pool buffer.
+    Buffer = AllocatePages (1);
+    assert_int_equal ((UINTN)Buffer, MirrorAllocatePages (EfiBootServicesData, 1));
+    SetMem (Buffer, EFI_PAGE_SIZE, 0);
+    SetMem (MirrorHost ((UINTN)Buffer, EFI_PAGE_SIZE), EFI_PAGE_SIZE, 0);
+    assert_int_equal (
+      gBS->FreePool ((UINT8 *)Buffer + 64),
+      dxemem_free_pool (Mirror.allocator, (UINTN)Buffer + 64, NULL)
+      );
+    FreePages (Buffer, 1);
+    assert_int_equal (dxemem_free_pages (Mirror.allocator, (UINTN)Buffer, 1), DXEMEM_SUCCESS);
+  }
+
+  FreePool (Zero);
+  MirrorFreePool ((UINTN)Zero);
+  FreePool (Bigger);
+  MirrorFreePool ((UINTN)Bigger);
+  FreePool (Reserved);
+  MirrorFreePool ((UINTN)Reserved);
+  FreePool (Runtime);
+  MirrorFreePool ((UINTN)Runtime);
+  AssertSamePool (EfiBootServicesData);
+  AssertSamePool (EfiReservedMemoryType);
+  AssertSamePool (EfiRuntimeServicesData);
+}
+
 // ---- ExitBootServices: the map key decides ----------------------------------------
 
 static void
@@ -452,6 +585,7 @@ main (
     cmocka_unit_test (TestAllocatePages),
     cmocka_unit_test (TestAllocateAlignedPages),
     cmocka_unit_test (TestBootServicesStatuses),
+    cmocka_unit_test (TestPool),
     cmocka_unit_test (TestExitBootServices),
   };
 

@@ -172,9 +172,6 @@ DxememGetMemoryMap (
   return (EFI_STATUS)Status;
 }
 
-//
-// The pool services join when dxemem's pool (Pool.c) lands.
-//
 STATIC
 EFI_STATUS
 EFIAPI
@@ -184,7 +181,29 @@ DxememAllocatePool (
   OUT VOID             **Buffer
   )
 {
-  return EFI_UNSUPPORTED;
+  uint64_t       Address;
+  dxemem_status  Status;
+
+  if (mInstance == NULL) {
+    return EFI_NOT_READY;
+  }
+
+  if (Buffer == NULL) {
+    return (EFI_STATUS)dxemem_allocate_pool (mInstance, (uint32_t)PoolType, Size, NULL);
+  }
+
+  Address = 0;
+  Status  = dxemem_allocate_pool (mInstance, (uint32_t)PoolType, Size, &Address);
+  if (Status == DXEMEM_SUCCESS) {
+    *Buffer = dxemem_phys_to_host (mInstance, Address, Size);
+  } else if (Status != DXEMEM_INVALID_PARAMETER) {
+    //
+    // CoreAllocatePool clears *Buffer once the arguments are valid.
+    //
+    *Buffer = NULL;
+  }
+
+  return (EFI_STATUS)Status;
 }
 
 STATIC
@@ -194,7 +213,22 @@ DxememFreePool (
   IN VOID  *Buffer
   )
 {
-  return EFI_UNSUPPORTED;
+  uint64_t  Address;
+  uint32_t  PoolType;
+
+  if (mInstance == NULL) {
+    return EFI_NOT_READY;
+  }
+
+  //
+  // A pointer outside the region is no pool buffer; let dxemem judge the
+  // address it stands for (NULL gives EFI_INVALID_PARAMETER as in edk2).
+  //
+  if (!dxemem_host_to_phys (mInstance, Buffer, &Address)) {
+    Address = (uint64_t)(UINTN)Buffer;
+  }
+
+  return (EFI_STATUS)dxemem_free_pool (mInstance, Address, &PoolType);
 }
 
 STATIC
