@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
     "usage: dxemem replay [--check] [--verify] [--events] [--reference NAME]\n"
-    "                     TRACE\n"
+    "                     [--no-guard-faults] TRACE\n"
     "       dxemem diff [--reference A --reference B] [--lines N] TRACE\n"
     "       dxemem --help | --version\n";
 
@@ -38,6 +38,10 @@ static const char help_text[] =
     "                edk2-stable202605    (default) bins set up one by one\n"
     "                edk2-master-2026-08  master c5aa7e7d94: one contiguous\n"
     "                                     block for all bins (MemoryBin.c)\n"
+    "  --no-guard-faults  with a heap guard (`guard`), keep guard pages and\n"
+    "              guarded freed memory accessible; by default they are\n"
+    "              PROT_NONE and a command touching one stops with a report\n"
+    "              naming the allocation (exit status 3)\n"
     "\n"
     "Exit status: 0 ok, 1 host failure (mmap, memory, I/O), 2 trace or usage\n"
     "error, 3 invariant violation.\n"
@@ -57,7 +61,8 @@ static int usage_error(const char *format, const char *argument) {
 }
 
 static int replay(int argc, char **argv) {
-  trace_run_options options = {.out = stdout, .err = stderr};
+  trace_run_options options = {
+      .out = stdout, .err = stderr, .guard_faults = true};
   const char *path = NULL;
   bool options_done = false;
   for (int i = 0; i < argc; i++) {
@@ -78,6 +83,8 @@ static int replay(int argc, char **argv) {
       if (!dxemem_reference_from_name(argv[i], &options.reference)) {
         return usage_error("unknown reference '%s' (see --help)", argv[i]);
       }
+    } else if (!options_done && strcmp(arg, "--no-guard-faults") == 0) {
+      options.guard_faults = false;
     } else if (!options_done && strcmp(arg, "--help") == 0) {
       fputs(usage_text, stdout);
       fputs(help_text, stdout);

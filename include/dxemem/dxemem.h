@@ -64,7 +64,9 @@ typedef enum dxemem_event_kind {
   DXEMEM_EVENT_POOL_PAGES,        /* CoreAllocatePoolPagesI took pool pages */
   DXEMEM_EVENT_POOL_CARVE,        /* a free block carved into a bucket list */
   DXEMEM_EVENT_POOL_REUSE,        /* a free block taken off a bucket list */
-  DXEMEM_EVENT_POOL_PAGE_RETURN   /* CoreFreePoolPagesI gave pool pages back */
+  DXEMEM_EVENT_POOL_PAGE_RETURN,  /* CoreFreePoolPagesI gave pool pages back */
+  DXEMEM_EVENT_GUARD_SET,         /* heap guard: [start, end] guarded (type) */
+  DXEMEM_EVENT_GUARD_FREED        /* heap guard: freed [start, end] recorded */
 } dxemem_event_kind;
 
 /* ---- hazards ------------------------------------------------------------
@@ -81,6 +83,15 @@ typedef enum dxemem_hazard_kind {
   DXEMEM_HAZARD_OVERLAPPING_ADD = 3, /* an add overlaps memory in the map */
   DXEMEM_HAZARD_POOL_OVERLAP = 4,   /* a pool buffer overlaps live memory */
   DXEMEM_HAZARD_POOL_DOUBLE_FREE = 5, /* a freed pool buffer freed again */
+  /* Heap guard (HeapGuard.c); where edk2 never returns, dxemem returns
+   * EFI_OUT_OF_RESOURCES for the search that needed the promotion. */
+  DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE = 6, /* PromoteGuardedFreePages
+                                                 would loop for ever */
+  DXEMEM_HAZARD_GUARD_PROMOTION_REENTERED = 7, /* ... would recurse for ever */
+  DXEMEM_HAZARD_GUARD_TABLE_ALLOCATION = 8, /* a bitmap table would be
+                                               written at address 0 */
+  DXEMEM_HAZARD_GUARD_ALIASED_BIT = 9, /* a free was judged guarded by the
+                                          bit of a page one span lower */
   DXEMEM_HAZARD_KIND_LIMIT = 16     /* kinds stay below this */
 } dxemem_hazard_kind;
 
@@ -143,6 +154,12 @@ typedef struct dxemem_config {
   /* Which edk2 the instance models (dxemem_reference); 0 is the default,
    * DXEMEM_REFERENCE_EDK2_STABLE202605. */
   uint32_t reference;
+  /* The CPU architectural protocol's SetMemoryAttributes, called by the
+   * heap guard (attributes EFI_MEMORY_RP to set a guard or guard freed
+   * pages, 0 to clear one). Optional: the map never depends on it. */
+  void (*set_memory_attributes)(void *cpu_context, uint64_t base,
+                                uint64_t length, uint64_t attributes);
+  void *cpu_context;
 } dxemem_config;
 
 /* ---- lifetime ---------------------------------------------------------- */
@@ -261,6 +278,55 @@ dxemem_status dxemem_get_pool_used(const dxemem *d, uint32_t pool_type,
  * DXEMEM_NOT_FOUND past the last one. */
 dxemem_status dxemem_get_oem_pool(const dxemem *d, size_t index,
                                   uint32_t *pool_type, uint64_t *used);
+
+/* ---- heap guard (HeapGuard.c) ------------------------------------------ */
+/*
+ * Setup, before the first add (else DXEMEM_ALREADY_STARTED): the three
+ * PCDs. property is PcdHeapGuardPropertyMask (BIT0 page guard, BIT1 pool
+ * guard, BIT4 freed-memory guard, BIT7 pool buffer against the head guard;
+ * the other bits change nothing here); page_types and pool_types are
+ * PcdHeapGuardPageType / PcdHeapGuardPoolType (bit n = type n < 16, bit 62
+ * every OEM type, bit 63 every OS type). BIT0 or BIT1 together with BIT4
+ * is DXEMEM_INVALID_PARAMETER: edk2 dead-loops on it when the CPU protocol
+ * arrives. Under 64 KiB runtime granularity types 0, 5, 6 and 10 are never
+ * guarded whatever the masks say (edk2 refuses such masks at build time;
+ * its run-time code just skips them).
+ */
+#define DXEMEM_GUARD_PAGE UINT8_C(0x01)
+#define DXEMEM_GUARD_POOL UINT8_C(0x02)
+#define DXEMEM_GUARD_FREED UINT8_C(0x10)
+#define DXEMEM_GUARD_POOL_AT_HEAD UINT8_C(0x80)
+dxemem_status dxemem_set_heap_guard(dxemem *d, uint8_t property,
+                                    uint64_t page_types, uint64_t pool_types);
+
+/* What the guard bitmap says about one page. */
+typedef enum dxemem_guard_page_kind {
+  DXEMEM_GUARD_KIND_NONE = 0,
+  DXEMEM_GUARD_KIND_HEAD,    /* head guard of the allocation above it */
+  DXEMEM_GUARD_KIND_TAIL,    /* tail guard of the allocation below it */
+  DXEMEM_GUARD_KIND_GUARDED, /* a page of a live guarded allocation */
+  DXEMEM_GUARD_KIND_FREED    /* freed memory kept out of use (BIT4) */
+} dxemem_guard_page_kind;
+
+typedef struct dxemem_guard_page_info {
+  bool is_guard_page;     /* IsGuardPage */
+  bool is_memory_guarded; /* IsMemoryGuarded */
+  dxemem_guard_page_kind kind;
+  /* The guarded allocation (or freed run) the page belongs to or guards:
+   * its pages as the bitmap has them (at most 64 pages are looked at on
+   * either side), and the map type there. A guard shared by two
+   * allocations is reported as the lower one's tail guard. */
+  uint64_t start;
+  uint64_t pages;
+  uint32_t type;
+} dxemem_guard_page_info;
+
+/* IsGuardPage / IsMemoryGuarded of the page holding address, and what it
+ * guards. Read-only. Like edk2's lookups, an address above the span the
+ * bitmap tables cover reads the bit of a lower page. */
+dxemem_status dxemem_guard_page_query(dxemem *d, uint64_t address,
+                                      dxemem_guard_page_info *out);
+
 
 /* ---- read access ------------------------------------------------------- */
 

@@ -63,6 +63,8 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
     d->overlap_added = true;
     d->wrap_added = d->wrap_added || pages == 0;
   }
+
+  dx_gcd_record_add(d, start, pages, attribute); /* the heap guard's GCD */
   dx_journal_begin(d);
   status = dx_core_add_range(d, type, start, end, attribute);
   if (status == DXEMEM_SUCCESS) {
@@ -81,7 +83,7 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
   return dx_api_leave(d, DXEMEM_SUCCESS);
 }
 
-/* Models CoreAllocatePages (no guard, no profile). */
+/* Models CoreAllocatePages (no profile). */
 dxemem_status dxemem_allocate_pages(dxemem *d, uint32_t allocate_type,
                                     uint32_t memory_type, uint64_t pages,
                                     uint64_t *memory) {
@@ -89,8 +91,7 @@ dxemem_status dxemem_allocate_pages(dxemem *d, uint32_t allocate_type,
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  status = dx_core_internal_allocate_pages(d, allocate_type, memory_type, pages,
-                                           memory);
+  status = dx_core_allocate_pages(d, allocate_type, memory_type, pages, memory);
   return dx_api_leave(d, status);
 }
 
@@ -100,7 +101,7 @@ dxemem_status dxemem_free_pages(dxemem *d, uint64_t memory, uint64_t pages) {
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  status = dx_core_internal_free_pages(d, memory, pages);
+  status = dx_core_free_pages(d, memory, pages);
   return dx_api_leave(d, status);
 }
 
@@ -136,7 +137,8 @@ dxemem_status dxemem_allocate_pool_pages(dxemem *d, uint32_t pool_type,
     return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   uint64_t start = 0;
-  status = dx_core_allocate_pool_pages(d, pool_type, pages, alignment, &start);
+  status = dx_core_allocate_pool_pages(d, pool_type, pages, alignment, false,
+                                       &start);
   if (status == DXEMEM_SUCCESS) {
     *memory = start;
   }

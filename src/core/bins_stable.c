@@ -69,7 +69,7 @@ static void stable_free_bins_before(dxemem *d, size_t count) {
       continue;
     }
     uint32_t t = d->info[j].type;
-    (void)dx_core_internal_free_pages(d, d->stats[t].base_address,
+    (void)dx_core_free_pages(d, d->stats[t].base_address,
                                       d->info[j].number_of_pages);
     d->stats[t].base_address = 0;
     d->stats[t].maximum_address = MAX_ALLOC_ADDRESS;
@@ -97,7 +97,7 @@ static void stable_allocate_bins(dxemem *d) {
     d->info[i].number_of_pages =
         dx_bin_pages_rounded(d, type, d->info[i].number_of_pages);
     type_statistics *s = &d->stats[type];
-    dxemem_status status = dx_core_internal_allocate_pages(
+    dxemem_status status = dx_core_allocate_pages(
         d, DXEMEM_ALLOCATE_ANY_PAGES, type, d->info[i].number_of_pages,
         &s->base_address);
     if (status != DXEMEM_SUCCESS) {
@@ -128,7 +128,7 @@ static void stable_allocate_bins(dxemem *d) {
       continue;
     }
     uint32_t type = d->info[i].type;
-    (void)dx_core_internal_free_pages(d, d->stats[type].base_address,
+    (void)dx_core_free_pages(d, d->stats[type].base_address,
                                       d->info[i].number_of_pages);
     d->stats[type].number_of_pages = d->info[i].number_of_pages;
     d->info[i].number_of_pages = 0;

@@ -102,8 +102,12 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
     dx_remove_memory_map_entry(d, rest);
   }
 
-  dxemem_status status =
-      dx_core_add_range(d, type, start, range_end, attribute);
+  /* The freed-memory guard keeps freed pages out of the map. */
+  dxemem_status status = DXEMEM_SUCCESS;
+  if (!dx_is_heap_guard_enabled(d, GUARD_HEAP_TYPE_FREED) || !changing_type ||
+      type != DXEMEM_CONVENTIONAL_MEMORY) {
+    status = dx_core_add_range(d, type, start, range_end, attribute);
+  }
   if (status == DXEMEM_SUCCESS) {
     status = dx_core_free_memory_map_stack(d);
   }

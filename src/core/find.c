@@ -10,7 +10,7 @@
  * Returns 0 when nothing fits (0 is never a usable result). */
 uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
                                    uint64_t min_address, uint64_t pages,
-                                   uint64_t alignment) {
+                                   uint64_t alignment, bool need_guard) {
   if (max_address < DXEMEM_PAGE_MASK || pages == 0) {
     return 0;
   }
@@ -48,6 +48,17 @@ uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
         continue;
       }
       if (desc_end > target) {
+        if (need_guard) {
+          /* Heap guard: room for the guards no neighbour shares. */
+          uint64_t proposed_start = desc_end + 1 - desc_bytes;
+          uint64_t proposed_size = bytes;
+          desc_end = dx_adjust_memory_s(d, &proposed_start, desc_bytes,
+                                        &proposed_size);
+          if (desc_end == 0 || proposed_start < min_address ||
+              proposed_start + proposed_size - 1 > max_address) {
+            continue;
+          }
+        }
         target = desc_end;
       }
     }
@@ -61,30 +72,43 @@ uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
   return target;
 }
 
-/* Models FindFreePages. With no GCD map, PromoteMemoryResource finds
- * nothing, so the last resort is the plain search below max_address. */
+/* Models FindFreePages: the type's bin, the default range, anywhere below
+ * max_address; then PromoteMemoryResource and all again (edk2 recurses,
+ * dxemem loops). With no GCD map only the freed-memory guard promotes. */
 uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
-                            uint32_t new_type, uint64_t alignment) {
-  uint64_t start;
-  if (new_type < DXEMEM_MAX_MEMORY_TYPE &&
-      max_address >= d->stats[new_type].maximum_address) {
-    start = dx_core_find_free_pages_i(d, d->stats[new_type].maximum_address,
-                                      d->stats[new_type].base_address, pages,
-                                      alignment);
-    if (start != 0) {
-      return start;
-    }
-  }
-
-  if (max_address >= d->default_max) {
-    start = dx_core_find_free_pages_i(d, d->default_max, 0, pages, alignment);
-    if (start != 0) {
-      if (start < d->default_base) {
-        d->default_base = start;
+                            uint32_t new_type, uint64_t alignment,
+                            bool need_guard) {
+  for (;;) {
+    uint64_t start;
+    if (new_type < DXEMEM_MAX_MEMORY_TYPE &&
+        max_address >= d->stats[new_type].maximum_address) {
+      start = dx_core_find_free_pages_i(
+          d, d->stats[new_type].maximum_address,
+          d->stats[new_type].base_address, pages, alignment, need_guard);
+      if (start != 0) {
+        return start;
       }
+    }
+
+    if (max_address >= d->default_max) {
+      start = dx_core_find_free_pages_i(d, d->default_max, 0, pages,
+                                        alignment, need_guard);
+      if (start != 0) {
+        if (start < d->default_base) {
+          /* Guarded: the base is the head guard's page. */
+          d->default_base = need_guard ? start - DXEMEM_PAGE_SIZE : start;
+        }
+        return start;
+      }
+    }
+
+    start = dx_core_find_free_pages_i(d, max_address, 0, pages, alignment,
+                                      need_guard);
+    if (start != 0) {
       return start;
     }
+    if (!dx_promote_memory_resource(d)) {
+      return 0;
+    }
   }
-
-  return dx_core_find_free_pages_i(d, max_address, 0, pages, alignment);
 }

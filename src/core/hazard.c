@@ -32,7 +32,14 @@ void dx_raise_hazard(dxemem *d, dxemem_hazard_kind kind, uint64_t start,
   ev.end = end;
   ev.function = kind == DXEMEM_HAZARD_POOL_OVERLAP        ? "CoreAllocatePool"
                 : kind == DXEMEM_HAZARD_POOL_DOUBLE_FREE ? "CoreFreePool"
-                                                         : "CoreAddMemoryDescriptor";
+                : kind == DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE ||
+                        kind == DXEMEM_HAZARD_GUARD_PROMOTION_REENTERED
+                    ? "PromoteGuardedFreePages"
+                : kind == DXEMEM_HAZARD_GUARD_TABLE_ALLOCATION
+                    ? "FindGuardedMemoryMap"
+                : kind == DXEMEM_HAZARD_GUARD_ALIASED_BIT
+                    ? "CoreInternalFreePages"
+                    : "CoreAddMemoryDescriptor";
   dx_emit_raw_event(d, &ev);
 }
 
@@ -81,6 +88,16 @@ const char *dxemem_hazard_name(dxemem_hazard_kind kind) {
           "pool buffer overlaps memory that is still in use",
       [DXEMEM_HAZARD_POOL_DOUBLE_FREE] =
           "pool buffer freed twice, reported as success",
+      [DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE] =
+          "heap guard: no freed page the promotion can reach (edk2 loops "
+          "for ever)",
+      [DXEMEM_HAZARD_GUARD_PROMOTION_REENTERED] =
+          "heap guard: promotion needs a bitmap table only a promotion could "
+          "give (edk2 recurses for ever)",
+      [DXEMEM_HAZARD_GUARD_TABLE_ALLOCATION] =
+          "heap guard: no page for a bitmap table (edk2 writes it at 0)",
+      [DXEMEM_HAZARD_GUARD_ALIASED_BIT] =
+          "heap guard: a free judged guarded by an aliased bitmap bit",
   };
   if ((unsigned)kind >= DXEMEM_HAZARD_KIND_LIMIT) {
     return NULL;

@@ -73,6 +73,7 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
   init_head(d, REF_FREE_HEAD);
   dx_statistics_init(d);
   dx_pool_init(d);
+  dx_guard_init(d);
   *out = d;
   return DXEMEM_SUCCESS;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "dxemem/dxemem.h"
+#include "heap_guard.h"
 
 /* The freestanding contract: only these four libc symbols. */
 void *memcpy(void *dst, const void *src, size_t n);
@@ -214,6 +215,8 @@ struct dxemem {
   uint64_t pool_nodes[POOL_HOST_NODES][2];
   uint64_t pool_oem_count;
   uint64_t pool_poison[2];
+  /* The heap guard (heap_guard.h). */
+  heap_guard guard;
 
   /* Roll-back journal of the running transaction. */
   bool journal_active;
@@ -316,21 +319,27 @@ dxemem_status dx_core_convert_pages(dxemem *d, uint64_t start, uint64_t pages,
 /* ---- find.c: CoreFindFreePagesI / FindFreePages ------------------------ */
 uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
                                    uint64_t min_address, uint64_t pages,
-                                   uint64_t alignment);
+                                   uint64_t alignment, bool need_guard);
 uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
-                            uint32_t new_type, uint64_t alignment);
+                            uint32_t new_type, uint64_t alignment,
+                            bool need_guard);
 
 /* ---- pages.c: allocate / free ------------------------------------------ */
 uint64_t dx_granularity_for_type(const dxemem *d, uint32_t type);
 bool dx_memory_type_valid_for_allocate(uint32_t type);
 dxemem_status dx_core_internal_allocate_pages(dxemem *d, uint32_t allocate_type,
                                               uint32_t memory_type,
-                                              uint64_t pages, uint64_t *memory);
+                                              uint64_t pages, uint64_t *memory,
+                                              bool need_guard);
+dxemem_status dx_core_allocate_pages(dxemem *d, uint32_t allocate_type,
+                                     uint32_t memory_type, uint64_t pages,
+                                     uint64_t *memory);
 dxemem_status dx_core_internal_free_pages(dxemem *d, uint64_t memory,
                                           uint64_t pages);
+dxemem_status dx_core_free_pages(dxemem *d, uint64_t memory, uint64_t pages);
 dxemem_status dx_core_allocate_pool_pages(dxemem *d, uint32_t pool_type,
                                           uint64_t pages, uint64_t alignment,
-                                          uint64_t *start);
+                                          bool need_guard, uint64_t *start);
 
 /* ---- pool_list.c: pool lists, blocks and POOL headers in the region ----- */
 void dx_pool_init(dxemem *d);

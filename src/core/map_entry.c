@@ -112,7 +112,7 @@ entry_ref dx_allocate_memory_map_entry(dxemem *d) {
     /* Events of the nested allocation are one recursion level deeper. */
     d->refuel_nesting += 1;
     dxemem_status status = dx_core_allocate_pool_pages(
-        d, DXEMEM_BOOT_SERVICES_DATA, 1, DEFAULT_GRANULARITY, &page);
+        d, DXEMEM_BOOT_SERVICES_DATA, 1, DEFAULT_GRANULARITY, false, &page);
     d->refuel_nesting -= 1;
     if (status != DXEMEM_SUCCESS) {
       return REF_NULL;

@@ -25,7 +25,7 @@ uint64_t dx_allocate_aligned_pages(dxemem *d, uint64_t pages,
   }
   uint64_t memory = 0;
   if (alignment <= DXEMEM_PAGE_SIZE) {
-    if (dx_core_internal_allocate_pages(d, DXEMEM_ALLOCATE_ANY_PAGES,
+    if (dx_core_allocate_pages(d, DXEMEM_ALLOCATE_ANY_PAGES,
                                         DXEMEM_BOOT_SERVICES_DATA, pages,
                                         &memory) != DXEMEM_SUCCESS) {
       return 0;
@@ -37,7 +37,7 @@ uint64_t dx_allocate_aligned_pages(dxemem *d, uint64_t pages,
   if (real_pages <= pages) {
     return 0;
   }
-  if (dx_core_internal_allocate_pages(d, DXEMEM_ALLOCATE_ANY_PAGES,
+  if (dx_core_allocate_pages(d, DXEMEM_ALLOCATE_ANY_PAGES,
                                       DXEMEM_BOOT_SERVICES_DATA, real_pages,
                                       &memory) != DXEMEM_SUCCESS) {
     return 0;
@@ -45,11 +45,11 @@ uint64_t dx_allocate_aligned_pages(dxemem *d, uint64_t pages,
   uint64_t aligned = (memory + mask) & ~mask;
   uint64_t slack_below = (aligned - memory) >> DXEMEM_PAGE_SHIFT;
   if (slack_below > 0) {
-    (void)dx_core_internal_free_pages(d, memory, slack_below);
+    (void)dx_core_free_pages(d, memory, slack_below);
   }
   uint64_t slack_above = real_pages - pages - slack_below;
   if (slack_above > 0) {
-    (void)dx_core_internal_free_pages(
+    (void)dx_core_free_pages(
         d, aligned + (pages << DXEMEM_PAGE_SHIFT), slack_above);
   }
   return aligned;
@@ -57,5 +57,5 @@ uint64_t dx_allocate_aligned_pages(dxemem *d, uint64_t pages,
 
 /* Models FreeAlignedPages: CoreFreePages of the block. */
 void dx_free_aligned_pages(dxemem *d, uint64_t buffer, uint64_t pages) {
-  (void)dx_core_internal_free_pages(d, buffer, pages);
+  (void)dx_core_free_pages(d, buffer, pages);
 }

@@ -76,20 +76,28 @@ static descriptor *merge_last_descriptor(descriptor *first, descriptor *last) {
 
 /* Models MergeMemoryMap: merges runs of neighbouring descriptors (in
  * buffer order) of the same type and attribute that touch; returns the new
- * byte size. */
-static uint64_t merge_neighbours(descriptor *map, uint64_t size) {
+ * byte size. With the freed-memory guard each descriptor first stretches
+ * over recorded freed pages up to the next one (MergeGuardPages). */
+static uint64_t merge_neighbours(dxemem *d, descriptor *map, uint64_t size) {
   descriptor *end = (descriptor *)((uint8_t *)map + size);
   descriptor *in = map;
   descriptor *out = map;
   while (in < end) {
     memmove(out, in, sizeof *out);
     descriptor *next = next_descriptor(in);
-    while (next < end && out->type == next->type &&
-           out->attribute == next->attribute &&
-           out->physical_start + pages_to_bytes(out->number_of_pages) ==
-               next->physical_start) {
-      out->number_of_pages += next->number_of_pages;
-      next = next_descriptor(next);
+    for (;;) {
+      if (next < end) {
+        dx_merge_guard_pages(d, out, next->physical_start);
+      }
+      if (next < end && out->type == next->type &&
+          out->attribute == next->attribute &&
+          out->physical_start + pages_to_bytes(out->number_of_pages) ==
+              next->physical_start) {
+        out->number_of_pages += next->number_of_pages;
+        next = next_descriptor(next);
+        continue;
+      }
+      break;
     }
     in = next;
     out = next_descriptor(out);
@@ -211,7 +219,7 @@ static dxemem_status build_map(dxemem *d, descriptor *map, uint64_t capacity,
     }
     for (;;) {
       end = (descriptor *)((uint8_t *)map +
-                           merge_neighbours(map, byte_span(map, end)));
+                           merge_neighbours(d, map, byte_span(map, end)));
       int changed = split_bin_once(d, map, &end, capacity, t, s->base_address,
                                    s->maximum_address);
       if (changed < 0) {
@@ -230,7 +238,7 @@ static dxemem_status build_map(dxemem *d, descriptor *map, uint64_t capacity,
   for (descriptor *m = map; m < end; m = next_descriptor(m)) {
     m->attribute &= ~DXEMEM_MEMORY_ACCESS_MASK;
   }
-  *used = merge_neighbours(map, byte_span(map, end));
+  *used = merge_neighbours(d, map, byte_span(map, end));
   return DXEMEM_SUCCESS;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause-Patent */
 /*
- * Pool.c of edk2-stable202605 (RELEASE, heap guard and memory profile off):
+ * Pool.c of edk2-stable202605 (RELEASE, memory profile off; the heap guard
+ * comes in through heap_guard.h where edk2 branches on NeedGuard):
  * CoreAllocatePool / CoreInternalAllocatePool / CoreAllocatePoolI,
  * CoreFreePool / CoreInternalFreePool / CoreFreePoolI, LookupPoolHead and
  * the pool-page pair CoreAllocatePoolPagesI / CoreFreePoolPagesI.
@@ -59,17 +60,19 @@ static uint64_t pool_pages_for(uint64_t size, uint64_t granularity) {
 
 /* ---- pool pages ---------------------------------------------------------- */
 
-/* Models CoreAllocatePoolPagesI: the one place where pool pages are taken.
- * Heap guard seam: with need_guard, SetGuardForMemory follows here. */
+/* Models CoreAllocatePoolPagesI: the one place where pool pages are taken;
+ * with need_guard they get guard pages around them (SetGuardForMemory). */
 static uint64_t core_allocate_pool_pages_i(dxemem *d, uint32_t pool_type,
                                            uint64_t pages,
                                            uint64_t granularity,
                                            bool need_guard) {
-  (void)need_guard;
   uint64_t start = 0;
-  if (dx_core_allocate_pool_pages(d, pool_type, pages, granularity, &start) !=
-      DXEMEM_SUCCESS) {
+  if (dx_core_allocate_pool_pages(d, pool_type, pages, granularity,
+                                  need_guard, &start) != DXEMEM_SUCCESS) {
     return 0;
+  }
+  if (need_guard) {
+    dx_set_guard_for_memory(d, start, pages);
   }
   dx_emit_event(d, DXEMEM_EVENT_POOL_PAGES, pool_type, start,
                 start + (pages << DXEMEM_PAGE_SHIFT) - 1u, 0);
@@ -77,13 +80,27 @@ static uint64_t core_allocate_pool_pages_i(dxemem *d, uint32_t pool_type,
 }
 
 /* Models CoreFreePoolPagesI: the one place where pool pages go back
- * (CoreFreePoolPages, whose conversion status edk2 drops). Heap guard
- * seam: GuardFreedPagesChecked follows here. */
+ * (CoreFreePoolPages, whose conversion status edk2 drops), then to the
+ * freed-memory guard. */
 static void core_free_pool_pages_i(dxemem *d, uint32_t pool_type,
                                    uint64_t memory, uint64_t pages) {
   dx_emit_event(d, DXEMEM_EVENT_POOL_PAGE_RETURN, pool_type, memory,
                 memory + (pages << DXEMEM_PAGE_SHIFT) - 1u, 0);
   (void)dx_core_convert_pages(d, memory, pages, DXEMEM_CONVENTIONAL_MEMORY);
+  dx_guard_freed_pages_checked(d, memory, pages);
+}
+
+/* Models CoreFreePoolPagesWithGuard: the guards go with the pages unless
+ * a neighbour still shares them. */
+static void core_free_pool_pages_with_guard(dxemem *d, uint32_t pool_type,
+                                            uint64_t memory, uint64_t pages) {
+  uint64_t memory_guarded = memory;
+  uint64_t pages_guarded = pages;
+  dx_adjust_memory_f(d, &memory, &pages);
+  dx_unset_guard_for_memory(d, memory_guarded, pages_guarded);
+  if (pages > 0) {
+    core_free_pool_pages_i(d, pool_type, memory, pages);
+  }
 }
 
 /* ---- LookupPoolHead ------------------------------------------------------ */
@@ -180,10 +197,11 @@ dxemem_status dx_core_allocate_pool_i(dxemem *d, uint32_t pool_type,
   if (granularity != DXEMEM_PAGE_SIZE) {
     need_guard = false; /* guards are 4 KiB pages */
   }
-  /* Heap guard seam: HasPoolTail (BIT7 clear with a guard drops the tail)
-   * and PageAsPool (the freed-memory guard) are decided here. */
-  bool has_pool_tail = true;
-  bool page_as_pool = false;
+  /* A guarded buffer against its tail guard (BIT7 clear) has no tail;
+   * under the freed-memory guard every request takes pages of its own. */
+  bool has_pool_tail =
+      !(need_guard && (d->guard.property & GUARD_HEAP_POOL_AT_HEAD) == 0);
+  bool page_as_pool = dx_is_heap_guard_enabled(d, GUARD_HEAP_TYPE_FREED);
 
   size = align8(size) + POOL_OVERHEAD;
   uint32_t index = dx_pool_index_from_size(size);
@@ -197,11 +215,17 @@ dxemem_status dx_core_allocate_pool_i(dxemem *d, uint32_t pool_type,
   uint64_t head = 0;
   if (index >= limit || need_guard || page_as_pool) {
     /* The page path: the request takes pages of its own. */
+    if (!has_pool_tail) {
+      size -= POOL_TAIL_BYTES;
+    }
     uint64_t pages = pool_pages_for(size, granularity);
     head = core_allocate_pool_pages_i(d, pool_type, pages, granularity,
                                       need_guard);
     if (head == 0) {
       return DXEMEM_OUT_OF_RESOURCES;
+    }
+    if (need_guard) {
+      head = dx_adjust_pool_head_a(d, head, pages, size);
     }
   } else {
     if (!pool_lists_ok(d, pool, limit)) {
@@ -275,6 +299,7 @@ typedef struct free_plan {
   uint64_t granularity;
   uint32_t index;
   bool page_path;
+  bool is_guarded;  /* page path with guard pages */
   uint64_t pages;   /* page path */
   uint64_t granule; /* bucket path: the pool page of the block */
   bool all_free;    /* bucket path: every block of the page is then free */
@@ -341,10 +366,11 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, free_plan *plan) {
   plan->head = head;
   plan->type = dx_load32(h + 8);
   plan->size = dx_load64(h + 16);
-  /* Heap guard seam: IsPoolTypeToGuard && IsMemoryGuarded decide IsGuarded
-   * and HasPoolTail here. */
-  bool is_guarded = false;
-  bool has_pool_tail = true;
+  bool is_guarded = dx_is_pool_type_to_guard(d, plan->type) &&
+                    dx_is_memory_guarded(d, head);
+  bool has_pool_tail =
+      !(is_guarded && (d->guard.property & GUARD_HEAP_POOL_AT_HEAD) == 0);
+  plan->is_guarded = is_guarded;
   bool page_as_pool = signature == POOLPAGE_HEAD_SIGNATURE;
   if (has_pool_tail) {
     const uint8_t *t = dx_region_host_of(
@@ -385,6 +411,13 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, free_plan *plan) {
 /* Carries out a checked plan: the second half of CoreFreePoolI. */
 static void apply_free(dxemem *d, const free_plan *plan) {
   dx_pool_set_used(d, plan->pool, dx_pool_used(d, plan->pool) - plan->size);
+  if (plan->page_path && plan->is_guarded) {
+    core_free_pool_pages_with_guard(
+        d, plan->pool.type,
+        dx_adjust_pool_head_f(d, plan->head, plan->pages, plan->size),
+        plan->pages);
+    return;
+  }
   if (plan->page_path) {
     core_free_pool_pages_i(d, plan->pool.type, plan->head, plan->pages);
     return;
@@ -474,8 +507,7 @@ dxemem_status dxemem_allocate_pool(dxemem *d, uint32_t pool_type,
   if (size > POOL_MAX_SIZE || pool_request_wraps(d, pool_type, size)) {
     return dx_api_leave(d, DXEMEM_OUT_OF_RESOURCES);
   }
-  /* Heap guard seam: NeedGuard = IsPoolTypeToGuard (PoolType). */
-  bool need_guard = false;
+  bool need_guard = dx_is_pool_type_to_guard(d, pool_type);
   status = dx_core_allocate_pool_i(d, pool_type, size, need_guard, buffer);
   return dx_api_leave(d, status);
 }

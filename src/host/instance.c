@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dxemem/host.h"
+#include "host_internal.h"
 
 /* Creates the instance over out->region, mapped already; on failure
  * unmaps it and clears *out. */
@@ -61,8 +61,22 @@ static dxemem_status create_over_region(const dxemem_config *config,
   dxemem_config hosted = *config;
   hosted.region_base = out->region.base;
   hosted.region_host = out->region.host;
+  if (hosted.set_memory_attributes == NULL) {
+    out->cpu = dxemem_host_cpu_new(&out->region, &hosted);
+    if (out->cpu == NULL) {
+      free(out->storage);
+      dxemem_host_region_unmap(&out->region);
+      memset(out, 0, sizeof(*out));
+      errno = ENOMEM;
+      return DXEMEM_OUT_OF_RESOURCES;
+    }
+  }
   status = dxemem_create(out->storage, storage_size, &hosted, &out->allocator);
+  if (status == DXEMEM_SUCCESS && out->cpu != NULL) {
+    dxemem_host_cpu_attach(out->cpu, out->allocator);
+  }
   if (status != DXEMEM_SUCCESS) {
+    dxemem_host_cpu_free(out->cpu);
     free(out->storage);
     dxemem_host_region_unmap(&out->region);
     memset(out, 0, sizeof(*out));
@@ -77,6 +91,7 @@ void dxemem_host_destroy(dxemem_host_instance *instance) {
   if (instance->allocator != NULL) {
     dxemem_destroy(instance->allocator);
   }
+  dxemem_host_cpu_free(instance->cpu);
   free(instance->storage);
   dxemem_host_region_unmap(&instance->region);
   memset(instance, 0, sizeof(*instance));

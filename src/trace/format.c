@@ -148,5 +148,12 @@ void trace_format_command(const trace_command *command, char *buffer,
     break;
   case TRACE_OP_POOLSTATS:
     break;
+  case TRACE_OP_GUARD:
+    append(&text, " 0x%02x 0x%" PRIx64 " 0x%" PRIx64, command->guard.property,
+           command->guard.page_types, command->guard.pool_types);
+    break;
+  case TRACE_OP_GUARDPAGE:
+    append_ref(&text, &command->guardpage.ref);
+    break;
   }
 }

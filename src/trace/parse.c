@@ -484,6 +484,37 @@ static bool parse_fillb(line_parser *parser, trace_command *out) {
   return true;
 }
 
+/* guard PROPERTY PAGETYPES POOLTYPES (version 3). */
+static bool parse_guard(line_parser *parser, trace_command *out) {
+  uint64_t property;
+  if (!operand_count(parser, 3, 3) ||
+      !number_operand(parser, operand(parser, 0), "PROPERTY", &property) ||
+      !number_operand(parser, operand(parser, 1), "PAGETYPES",
+                      &out->guard.page_types) ||
+      !number_operand(parser, operand(parser, 2), "POOLTYPES",
+                      &out->guard.pool_types)) {
+    return false;
+  }
+  if (property > UINT8_MAX) {
+    return fail(parser, "guard PROPERTY 0x%llx does not fit in 8 bits",
+                (unsigned long long)property);
+  }
+  if ((property & (DXEMEM_GUARD_PAGE | DXEMEM_GUARD_POOL)) != 0 &&
+      (property & DXEMEM_GUARD_FREED) != 0) {
+    return fail(parser,
+                "guard PROPERTY 0x%llx: the page or pool guard (BIT0, BIT1) "
+                "and the freed-memory guard (BIT4) exclude each other",
+                (unsigned long long)property);
+  }
+  out->guard.property = (uint8_t)property;
+  return true;
+}
+
+static bool parse_guardpage(line_parser *parser, trace_command *out) {
+  return operand_count(parser, 1, 1) &&
+         ref_operand(parser, operand(parser, 0), &out->guardpage.ref);
+}
+
 typedef struct command_syntax {
   const char *word;
   trace_op op;
@@ -512,6 +543,9 @@ static const command_syntax command_table[] = {
     {"fillb", TRACE_OP_FILLB, "fillb REF BYTES BYTE", parse_fillb},
     {"checkb", TRACE_OP_CHECKB, "checkb REF BYTES BYTE", parse_fillb},
     {"poolstats", TRACE_OP_POOLSTATS, "poolstats", parse_no_operands},
+    {"guard", TRACE_OP_GUARD, "guard PROPERTY PAGETYPES POOLTYPES",
+     parse_guard},
+    {"guardpage", TRACE_OP_GUARDPAGE, "guardpage REF", parse_guardpage},
 };
 
 const char *trace_op_word(trace_op op) {

@@ -111,6 +111,11 @@ void trace_print_check(FILE *out, const trace_command *command,
       fputs(" ok\n", out);
     }
     break;
+  case TRACE_OP_GUARDPAGE:
+    fprintf(out, " 0x%016" PRIx64 " guard=%d guarded=%d rp=%d\n",
+            outcome->address, outcome->guard_page ? 1 : 0,
+            outcome->guarded ? 1 : 0, outcome->rp ? 1 : 0);
+    break;
   default: /* add, attr, fill, fillb: the word alone */
     fputc('\n', out);
     break;

@@ -85,6 +85,18 @@ void trace_print_human_event(FILE *out, const dxemem_event *event) {
             EVENT_INDENT "pool return 0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
             event->start, event->end, trace_type_text(event->type, type));
     break;
+  case DXEMEM_EVENT_GUARD_SET:
+    fprintf(out,
+            EVENT_INDENT "guarded     0x%016" PRIx64 "-0x%016" PRIx64
+                         " %s, guard pages around it\n",
+            event->start, event->end, trace_type_text(event->type, type));
+    break;
+  case DXEMEM_EVENT_GUARD_FREED:
+    fprintf(out,
+            EVENT_INDENT "freed guard 0x%016" PRIx64 "-0x%016" PRIx64
+                         " kept out of use, not present\n",
+            event->start, event->end);
+    break;
   default:
     fprintf(out, EVENT_INDENT "event %d\n", (int)event->kind);
     break;
@@ -221,6 +233,7 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
   case TRACE_OP_GRANULARITY:
   case TRACE_OP_BINS:
   case TRACE_OP_BINRANGE:
+  case TRACE_OP_GUARD:
   case TRACE_OP_ADD:
   case TRACE_OP_FREE:
   case TRACE_OP_ATTR:
@@ -262,6 +275,12 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
     } else {
       fprintf(out, RESULT_INDENT "-> ok\n");
     }
+    break;
+  case TRACE_OP_GUARDPAGE:
+    fprintf(out, RESULT_INDENT "-> %s%s, %s\n",
+            outcome->guard_page ? "a guard page" : "not a guard page",
+            outcome->guarded ? ", guarded (bit set)" : "",
+            outcome->rp ? "not present (RP)" : "present");
     break;
   }
 }

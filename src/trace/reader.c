@@ -106,6 +106,8 @@ static uint64_t *setup_line(trace_reader *reader, trace_op op) {
     return &reader->bins_line;
   case TRACE_OP_BINRANGE:
     return &reader->binrange_line;
+  case TRACE_OP_GUARD:
+    return &reader->guard_line;
   default:
     return NULL;
   }

@@ -27,6 +27,7 @@ typedef struct runner {
   trace_stats stats; /* filled by `stats` */
   trace_pool_stats pool_stats; /* filled by `poolstats` */
   size_t oem_capacity;
+  bool protecting;   /* guard pages are PROT_NONE (heap guard) */
   /* Human view: the command not printed yet; it is printed by its first
    * event or its result, so a line that fails early prints nothing. */
   const trace_command *unprinted;
@@ -180,6 +181,18 @@ static trace_exit run_setup(runner *r, const trace_command *command,
     if (outcome->status != DXEMEM_SUCCESS) {
       return unexpected_status(r, "dxemem_set_memory_type_information",
                                outcome->status);
+    }
+    return TRACE_EXIT_OK;
+  case TRACE_OP_GUARD:
+    outcome->status = dxemem_set_heap_guard(d, command->guard.property,
+                                            command->guard.page_types,
+                                            command->guard.pool_types);
+    if (outcome->status != DXEMEM_SUCCESS) {
+      return unexpected_status(r, "dxemem_set_heap_guard", outcome->status);
+    }
+    if (r->options->guard_faults && command->guard.property != 0 &&
+        dxemem_host_guard_protect(&r->instance, true) == DXEMEM_SUCCESS) {
+      r->protecting = true;
     }
     return TRACE_EXIT_OK;
   default: /* binrange: edk2 ignores a range the bins do not fit in */
@@ -487,6 +500,35 @@ static trace_exit run_poolstats(runner *r, trace_outcome *outcome) {
   return TRACE_EXIT_OK;
 }
 
+/* guardpage: IsGuardPage, IsMemoryGuarded and the CPU model's RP record. */
+static trace_exit run_guardpage(runner *r, const trace_command *command,
+                                trace_outcome *outcome) {
+  resolved_ref ref;
+  trace_exit exit_status = resolve(r, &command->guardpage.ref, &ref);
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
+  }
+  if (ref.address == 0 || (ref.address & DXEMEM_PAGE_MASK) != 0 ||
+      !inside_region(r, ref.address, 0)) {
+    return fail(r, TRACE_EXIT_TRACE_ERROR,
+                "guardpage 0x%" PRIx64 " is not a nonzero page address in the "
+                "region 0x%" PRIx64 "-0x%" PRIx64,
+                ref.address, r->region_base,
+                r->region_base + (r->region_bytes - 1));
+  }
+  dxemem_guard_page_info info;
+  outcome->status =
+      dxemem_guard_page_query(r->instance.allocator, ref.address, &info);
+  if (outcome->status != DXEMEM_SUCCESS) {
+    return unexpected_status(r, "dxemem_guard_page_query", outcome->status);
+  }
+  outcome->address = ref.address;
+  outcome->guard_page = info.is_guard_page;
+  outcome->guarded = info.is_memory_guarded;
+  outcome->rp = dxemem_host_page_rp(&r->instance, ref.address);
+  return TRACE_EXIT_OK;
+}
+
 static trace_exit run_command(runner *r, const trace_command *command,
                               trace_outcome *outcome) {
   dxemem *d = r->instance.allocator;
@@ -496,7 +538,10 @@ static trace_exit run_command(runner *r, const trace_command *command,
   case TRACE_OP_GRANULARITY:
   case TRACE_OP_BINS:
   case TRACE_OP_BINRANGE:
+  case TRACE_OP_GUARD:
     return run_setup(r, command, outcome);
+  case TRACE_OP_GUARDPAGE:
+    return run_guardpage(r, command, outcome);
   case TRACE_OP_ADD:
     if (!inside_region(r, command->add.start, command->add.pages)) {
       return outside_region(r, "add", command->add.start, command->add.pages);
@@ -537,6 +582,43 @@ static trace_exit run_command(runner *r, const trace_command *command,
               (int)command->op);
 }
 
+/* ---- guard faults ------------------------------------------------------ */
+
+typedef struct command_call {
+  runner *r;
+  const trace_command *command;
+  trace_outcome *outcome;
+  trace_exit exit_status;
+} command_call;
+
+static void run_command_call(void *context) {
+  command_call *call = context;
+  call->exit_status = run_command(call->r, call->command, call->outcome);
+}
+
+/* With guard pages PROT_NONE, a command that touches one (a fill over a
+ * guard, say) is stopped and reported with its line instead of crashing. */
+static trace_exit run_command_caught(runner *r, const trace_command *command,
+                                     trace_outcome *outcome) {
+  if (!r->protecting) {
+    return run_command(r, command, outcome);
+  }
+  char text[160];
+  char call_name[192];
+  trace_format_command(command, text, sizeof text);
+  snprintf(call_name, sizeof call_name, "line %" PRIu64 ": %s", command->line,
+           text);
+  dxemem_host_guard_set_call(&r->instance, call_name);
+  command_call call = {r, command, outcome, TRACE_EXIT_OK};
+  dxemem_host_guard_fault fault;
+  if (dxemem_host_guard_catch(run_command_call, &call, &fault)) {
+    char report[320];
+    dxemem_host_guard_fault_format(&fault, report, sizeof report);
+    return fail(r, TRACE_EXIT_INVARIANT, "%s", report);
+  }
+  return call.exit_status;
+}
+
 /* ---- the loop ---------------------------------------------------------- */
 
 static trace_exit run_all(runner *r, trace_reader *reader) {
@@ -560,7 +642,7 @@ static trace_exit run_all(runner *r, trace_reader *reader) {
     r->line = command.line;
     r->unprinted = options->check_output ? NULL : &command;
     trace_outcome outcome = {0};
-    trace_exit exit_status = run_command(r, &command, &outcome);
+    trace_exit exit_status = run_command_caught(r, &command, &outcome);
     if (exit_status != TRACE_EXIT_OK) {
       return exit_status;
     }

@@ -51,6 +51,7 @@ typedef enum trace_op {
   TRACE_OP_GRANULARITY,
   TRACE_OP_BINS,
   TRACE_OP_BINRANGE,
+  TRACE_OP_GUARD, /* version 3 */
   TRACE_OP_ADD,
   TRACE_OP_ALLOC,
   TRACE_OP_FREE,
@@ -65,11 +66,12 @@ typedef enum trace_op {
   TRACE_OP_FREEPOOL,
   TRACE_OP_FILLB,
   TRACE_OP_CHECKB,
-  TRACE_OP_POOLSTATS
+  TRACE_OP_POOLSTATS,
+  TRACE_OP_GUARDPAGE /* version 3 */
 } trace_op;
 
 static inline bool trace_op_is_setup(trace_op op) {
-  return op <= TRACE_OP_BINRANGE;
+  return op <= TRACE_OP_GUARD;
 }
 
 /* The command word of op: "region", "alloc", ... */
@@ -141,6 +143,13 @@ typedef struct trace_command {
       uint64_t bytes;
       uint8_t byte;
     } fillb; /* and checkb */
+    struct {
+      uint8_t property;
+      uint64_t page_types, pool_types;
+    } guard;
+    struct {
+      trace_ref ref;
+    } guardpage;
   };
 } trace_command;
 
@@ -185,6 +194,7 @@ typedef struct trace_reader {
   uint64_t line_number; /* of the last line read */
   /* Line of each setup command and of the first add; 0 = not seen. */
   uint64_t region_line, granularity_line, bins_line, binrange_line;
+  uint64_t guard_line;
   uint64_t first_add_line;
   unsigned char file_buffer[16384];
   char line[TRACE_LINE_MAX + 1];
@@ -263,6 +273,8 @@ typedef struct trace_outcome {
   const unsigned char *descriptors; /* map_size bytes on EFI_SUCCESS */
   const trace_stats *stats;         /* stats only */
   const trace_pool_stats *pool_stats; /* poolstats only */
+  /* guardpage: IsGuardPage, IsMemoryGuarded, the CPU protocol's RP */
+  bool guard_page, guarded, rp;
 } trace_outcome;
 
 /* Writes "0x" and 8 hex digits, or the UEFI name for 0..16, into buffer
@@ -310,6 +322,7 @@ typedef struct trace_run_options {
   bool check_output; /* `--check` output; else the human view */
   bool verify;       /* dxemem_check() after every command */
   bool events;       /* human view: print the allocator's events */
+  bool guard_faults; /* back guard pages with PROT_NONE (heap guard) */
   FILE *out;         /* results */
   FILE *err;         /* `LINE: error: ...` and other diagnostics */
   uint32_t reference; /* dxemem_reference of the instance `region` makes */

@@ -14,7 +14,7 @@
 
 static uint64_t find_i(core_fixture *fx, uint64_t max, uint64_t min,
                        uint64_t pages, uint64_t alignment) {
-  return dx_core_find_free_pages_i(fx->d, max, min, pages, alignment);
+  return dx_core_find_free_pages_i(fx->d, max, min, pages, alignment, false);
 }
 
 /*
