@@ -155,7 +155,9 @@ bool dx_pool_struct_ok(const dxemem *d, uint64_t pool) {
   }
   const uint8_t *p = h + POOL_HEAD_BYTES;
   const uint8_t *t = h + POOL_STRUCT_BLOCK_SIZE - POOL_TAIL_BYTES;
-  return dx_load32(h) == POOL_HEAD_SIGNATURE &&
+  /* Under the freed-memory guard the POOL takes a page of its own. */
+  return (dx_load32(h) == POOL_HEAD_SIGNATURE ||
+          dx_load32(h) == POOLPAGE_HEAD_SIGNATURE) &&
          dx_load32(h + 8) == DXEMEM_BOOT_SERVICES_DATA &&
          dx_load64(h + 16) == POOL_STRUCT_BLOCK_SIZE &&
          dx_load32(t) == POOL_TAIL_SIGNATURE &&
