@@ -252,9 +252,11 @@ dxemem_status dxemem_free_pool_pages(dxemem *d, uint64_t memory,
  * them. Where edk2 RELEASE has undefined behaviour, dxemem returns:
  *   DXEMEM_INVALID_PARAMETER  free of a buffer whose POOL_HEAD (the 24 bytes
  *                             before it) or POOL_TAIL lies outside the
- *                             region; a second free of a buffer that took
- *                             pages of its own (edk2 returns EFI_SUCCESS and
- *                             subtracts Used again). Nothing changes.
+ *                             region, or in free memory (a second free of
+ *                             a buffer that took pages of its own: edk2
+ *                             returns EFI_SUCCESS and subtracts Used again);
+ *                             a free of an OEM/OS pool's own POOL header.
+ *                             Nothing changes.
  *   DXEMEM_OUT_OF_RESOURCES   a size whose header and tail overhead or page
  *                             count wraps (above 2^64 - 4136, or 2^64 - 65576
  *                             for 64 KiB runtime pools); nothing changes.

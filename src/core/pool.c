@@ -20,7 +20,9 @@
  *    refused with EFI_INVALID_PARAMETER instead of being read;
  *  - a second free of a page-path buffer (its pages are free already) is
  *    EFI_INVALID_PARAMETER, where edk2 returns EFI_SUCCESS and subtracts
- *    Used again;
+ *    Used again; so is any head that lies in free memory, and a free of
+ *    the POOL header of a live OEM/OS pool (edk2 frees it, then follows
+ *    its overwritten fields);
  *  - sizes whose overhead or page count wraps are EFI_OUT_OF_RESOURCES;
  *  - lists, blocks and POOL headers are checked before they are followed,
  *    and a scribble gives EFI_VOLUME_CORRUPTED with nothing changed;
@@ -305,9 +307,9 @@ typedef struct free_plan {
   bool all_free;    /* bucket path: every block of the page is then free */
 } free_plan;
 
-/* dxemem: the pages of a page-path buffer are still allocated (a second
- * free finds them free; edk2 would return EFI_SUCCESS and subtract Used
- * again). Hazard seam: the misuse report of a page-path double free. */
+/* dxemem: the page of a buffer's head is still allocated. A second free
+ * of a page-path buffer finds it free (edk2 would return EFI_SUCCESS and
+ * subtract Used again). */
 static bool pool_pages_still_held(dxemem *d, uint64_t head) {
   entry_ref ref = dx_map_find_containing(d, head);
   return ref != REF_NULL &&
@@ -347,9 +349,27 @@ static dxemem_status plan_page_return(dxemem *d, free_plan *plan) {
   return DXEMEM_SUCCESS;
 }
 
+/* dxemem: buffer is the POOL of a live OEM/OS pool (edk2 would free it
+ * and then follow its clobbered fields on the next lookup). */
+static bool is_live_oem_pool(dxemem *d, uint64_t buffer) {
+  if (!dx_pool_struct_ok(d, buffer)) {
+    return false;
+  }
+  pool_ref link = dx_pool_next(d, POOL_REF_HEAD_LIST);
+  for (uint64_t n = 0; n < d->pool_oem_count; n++) {
+    if (link == buffer + POOL_STRUCT_LINK) {
+      return true;
+    }
+    link = dx_pool_next(d, link);
+  }
+  return false;
+}
+
 /* The checks of CoreFreePoolI, then the plan. DXEMEM_INVALID_PARAMETER is
- * edk2's answer for a bad head or tail. */
-static dxemem_status plan_free(dxemem *d, uint64_t buffer, free_plan *plan) {
+ * edk2's answer for a bad head or tail. internal: the release of an
+ * OEM/OS POOL by the pool itself. */
+static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
+                               free_plan *plan) {
   if (buffer < POOL_HEAD_BYTES) {
     return DXEMEM_INVALID_PARAMETER;
   }
@@ -383,6 +403,13 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, free_plan *plan) {
       return DXEMEM_INVALID_PARAMETER;
     }
   }
+  /* dxemem: the pool's own POOL headers, and blocks whose page is free
+   * memory (a forged or stale head), are not the caller's to free. Hazard
+   * seam: the misuse report of a page-path double free. */
+  if ((!internal && is_live_oem_pool(d, buffer)) ||
+      !pool_pages_still_held(d, head)) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
   dxemem_status status = dx_lookup_pool_head(d, plan->type, &plan->pool);
   if (status == DXEMEM_OUT_OF_RESOURCES) {
     return DXEMEM_INVALID_PARAMETER; /* edk2: Pool == NULL */
@@ -396,9 +423,6 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, free_plan *plan) {
                     is_guarded || page_as_pool;
   if (plan->page_path) {
     plan->pages = pool_pages_for(plan->size, plan->granularity);
-    if (!pool_pages_still_held(d, head)) {
-      return DXEMEM_INVALID_PARAMETER;
-    }
     return DXEMEM_SUCCESS;
   }
   if (!dx_pool_list_head_ok(d, dx_pool_list_head(plan->pool, plan->index),
@@ -447,7 +471,7 @@ static void apply_free(dxemem *d, const free_plan *plan) {
 dxemem_status dx_core_free_pool_i(dxemem *d, uint64_t buffer,
                                   uint32_t *pool_type) {
   free_plan plan;
-  dxemem_status status = plan_free(d, buffer, &plan);
+  dxemem_status status = plan_free(d, buffer, false, &plan);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
@@ -456,7 +480,7 @@ dxemem_status dx_core_free_pool_i(dxemem *d, uint64_t buffer,
   free_plan pool_plan;
   if (release_pool) {
     /* Checked now, so that the free cannot stop half-way. */
-    status = plan_free(d, plan.pool.oem, &pool_plan);
+    status = plan_free(d, plan.pool.oem, true, &pool_plan);
     if (status != DXEMEM_SUCCESS) {
       return status == DXEMEM_INVALID_PARAMETER ? DXEMEM_VOLUME_CORRUPTED
                                                 : status;

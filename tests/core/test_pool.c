@@ -450,6 +450,30 @@ static void test_page_path_double_free(void **state) {
   assert_int_equal(dxemem_free_pool(fx->d, c, NULL), DXEMEM_INVALID_PARAMETER);
 }
 
+/* dxemem: the POOL header of a live OEM pool is the pool's own block. */
+static void test_free_of_oem_pool_header(void **state) {
+  core_fixture *fx = *state;
+  fx_add_all(fx);
+  uint64_t a = pool(fx, OEM1, 16);
+  assert_int_equal(dxemem_free_pool(fx->d, PAGE0 + 0x18, NULL),
+                   DXEMEM_INVALID_PARAMETER);
+  assert_int_equal(used(fx, T_BSD), 0x110);
+  pool_free(fx, a);
+}
+
+/* dxemem: a head forged in free memory is not freed. */
+static void test_free_of_head_in_free_memory(void **state) {
+  core_fixture *fx = *state;
+  fx_add_all(fx);
+  uint64_t a = pool(fx, T_BSD, 8);
+  uint8_t copy[0x30];
+  memcpy(copy, host(fx, a - 0x18, sizeof copy), sizeof copy);
+  memcpy(host(fx, FX_BASE, sizeof copy), copy, sizeof copy);
+  assert_int_equal(dxemem_free_pool(fx->d, FX_BASE + 0x18, NULL),
+                   DXEMEM_INVALID_PARAMETER);
+  pool_free(fx, a);
+}
+
 static void test_read_access_arguments(void **state) {
   core_fixture *fx = *state;
   fx_add_all(fx);
@@ -631,6 +655,8 @@ int main(void) {
       T(test_free_outside_region),
       T(test_free_head_of_invalid_type),
       T(test_page_path_double_free),
+      T(test_free_of_oem_pool_header),
+      T(test_free_of_head_in_free_memory),
       T(test_read_access_arguments),
       T(test_scribbled_free_link),
       T(test_scribbled_block_in_page_walk),
