@@ -10,11 +10,15 @@
  *    runner checks): a finding, unless `fill` commands explain it (below);
  *  - a crash, a sanitizer report or a leak: a finding (libFuzzer's own).
  *
- * `fill` may write any page of the region, including the pages that hold
- * the allocator's map entries, and then the checker rightly reports a
- * corrupted entry. So when a trace with `fill` commands hits an invariant,
- * it runs again with every `fill` turned into a comment (same lines, same
- * line numbers): only if that run breaks an invariant too is it a finding.
+ * `fill` and `fillb` may write any byte of the region, including the
+ * pages that hold the allocator's map entries and pool blocks, and then
+ * the checker rightly reports a corrupted entry or block. So when a trace
+ * with such commands hits an invariant, it runs again with every `fill`
+ * and `fillb` turned into a comment (same lines, same line numbers): only
+ * if that run breaks an invariant too is it a finding. Likewise `free` of
+ * pages may release pool pages behind the pool's back (the checker then
+ * reports pool blocks outside pool pages): a pool invariant in a trace
+ * with `pool` and `free` runs once more without its `free` lines.
  *
  * Budget (inputs over it are not run and return -1): a region of at most
  * 1 GiB, the largest the conformance suite uses (it is mapped lazily, so
@@ -68,7 +72,9 @@ static void open_sinks(void) {
 
 typedef struct scan {
   bool within_budget;
-  bool has_fill;
+  bool has_fill; /* fill or fillb */
+  bool has_free; /* free of pages */
+  bool has_pool; /* pool */
 } scan;
 
 /* Reads the trace once without running it, up to where the runner would
@@ -96,6 +102,24 @@ static scan prescan(const uint8_t *data, size_t size) {
         pages += command.fill.pages;
       }
       break;
+    case TRACE_OP_FILLB:
+      result.has_fill = true;
+      /* fall through */
+    case TRACE_OP_CHECKB: {
+      uint64_t touched = command.fillb.bytes / DXEMEM_PAGE_SIZE + 1;
+      if (touched > FILL_PAGES_MAX - pages) {
+        result.within_budget = false;
+      } else {
+        pages += touched;
+      }
+      break;
+    }
+    case TRACE_OP_FREE:
+      result.has_free = true;
+      break;
+    case TRACE_OP_POOL:
+      result.has_pool = true;
+      break;
     default:
       break;
     }
@@ -106,10 +130,12 @@ static scan prescan(const uint8_t *data, size_t size) {
   return result;
 }
 
-/* A copy of the trace with each `fill` line commented out in place: the
- * first non-blank byte becomes '#'. The library's own parser decides what
- * a `fill` line is, so the copy matches what the runner would have run. */
-static unsigned char *without_fills(const uint8_t *data, size_t size) {
+/* A copy of the trace with each `fill` and `fillb` line (and with
+ * frees: each `free` line) commented out in place: the first non-blank
+ * byte becomes '#'. The library's own parser decides what such a line is,
+ * so the copy matches what the runner would have run. */
+static unsigned char *without_fills(const uint8_t *data, size_t size,
+                                    bool frees) {
   unsigned char *copy = malloc(size > 0 ? size : 1);
   if (copy == NULL) {
     return NULL;
@@ -124,7 +150,8 @@ static unsigned char *without_fills(const uint8_t *data, size_t size) {
     command.line = 0;
     if (trace_parse_line((const char *)copy + start, end - start, &command,
                          message, sizeof(message)) == TRACE_LINE_COMMAND &&
-        command.op == TRACE_OP_FILL) {
+        (command.op == TRACE_OP_FILL || command.op == TRACE_OP_FILLB ||
+         (frees && command.op == TRACE_OP_FREE))) {
       size_t i = start;
       while (copy[i] == ' ' || copy[i] == '\t') {
         i++;
@@ -181,18 +208,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       TRACE_EXIT_INVARIANT) {
     return 0;
   }
-  if (!s.has_fill) {
+  /* `fill`/`fillb` may write over the allocator's own pages, and `free`
+   * of pages may pull pool pages from under the pool (both are the
+   * caller's bugs, which the checker rightly reports): a finding is an
+   * invariant that stays without them. */
+  bool pool_pages_freed = s.has_free && s.has_pool &&
+                          strstr(streams.err_text, "pool") != NULL;
+  if (!s.has_fill && !pool_pages_freed) {
     fuzz_fail("invariant broken (%s): %s", reference_name, streams.err_text);
   }
   char first[sizeof(streams.err_text)];
   memcpy(first, streams.err_text, sizeof(first));
-  unsigned char *stripped = without_fills(data, size);
-  if (stripped == NULL) {
-    fprintf(stderr, "fuzz_trace: out of memory\n");
-    abort();
+  trace_exit again = TRACE_EXIT_INVARIANT;
+  for (int frees = 0; frees <= 1 && again == TRACE_EXIT_INVARIANT; frees++) {
+    if (frees == 1 && !(s.has_free && s.has_pool &&
+                        strstr(streams.err_text, "pool") != NULL)) {
+      break;
+    }
+    unsigned char *stripped = without_fills(data, size, frees == 1);
+    if (stripped == NULL) {
+      fprintf(stderr, "fuzz_trace: out of memory\n");
+      abort();
+    }
+    again = run_verified(stripped, size, readable_view, reference);
+    free(stripped);
   }
-  trace_exit again = run_verified(stripped, size, readable_view, reference);
-  free(stripped);
   if (again == TRACE_EXIT_INVARIANT) {
     fuzz_fail("invariant broken (%s): %s (without its fill commands: %s)",
               reference_name, first, streams.err_text);

@@ -14,7 +14,8 @@ import struct
 import sys
 
 OPS = ["add", "alloc", "free", "attr", "map", "terminate", "pool-alloc",
-       "pool-free", "set-info", "binrange", "granularity", "scribble", "read"]
+       "pool-free", "set-info", "binrange", "granularity", "scribble", "read",
+       "pool", "freepool"]
 OP = {name: i for i, name in enumerate(OPS)}
 
 # header flags
@@ -55,6 +56,19 @@ def free_live(hint=0, pool=False):
 
 def map_exact():
     return record("map", a=0)
+
+
+def pool(a=0, b=0, x1=0, x2=0, y=0, c=0):
+    # a: type pick (0 BootServicesData, 3 type x2 % 16, 4 runtime types,
+    # 5 OEM, 6 OS); b: size pick (0 x1 % 200, 2 a bucket edge, 4 the page
+    # path, 6 the size arithmetic's edges); c & 0x1f == 0x1f: NULL.
+    return record("pool", a=a, b=b, c=c, x1=x1, x2=x2, y=y)
+
+
+def freepool(b=0, x1=0, x2=0, y=0, c=1):
+    # b: 0 a live buffer (x1 picks), 4 the one freed just before, 5 inside
+    # a live buffer, 6 anywhere, 7 outside; c & 1: ask for the type.
+    return record("freepool", a=0, b=b, c=c, x1=x1, x2=x2, y=y)
 
 
 SEEDS = {
@@ -144,6 +158,27 @@ SEEDS = {
     + alloc(0, BS_DATA, 16)
     + map_exact()
     + free_live(0),
+    # AllocatePool and FreePool: buckets, carving, reuse, the page path,
+    # OEM/OS pools, statuses and misuse.
+    "pool": header(256, BASE_1M, EVENTS | CHECK_EVERY_CALL)
+    + add_conventional(0, 256)
+    + pool(b=0, x1=24) + pool(b=0, x1=88) + pool(b=0, x1=1)
+    + b"".join(pool(b=2, x1=i) for i in range(12))
+    + pool(b=4, x1=3) + pool(a=5, b=0, x1=16, x2=1) + pool(a=6, b=3, x1=500)
+    + pool(a=3, b=0, x1=40, x2=7) + pool(b=6, x1=2) + pool(c=0x1f)
+    + freepool(b=0, x1=1) + freepool(b=4) + freepool(b=5, x1=2, y=77)
+    + freepool(b=6, y=0x1234) + freepool(b=7, x2=2)
+    + b"".join(freepool(b=0, x1=i) for i in range(8))
+    + map_exact()
+    + pool(a=5, b=0, x1=8, x2=1) + freepool(b=0, x1=0),
+    # 64 KiB runtime pools: all 12 buckets and 64 KiB pool pages.
+    "pool-64k": header(1024, BASE_4G, GRANULARITY_64K | LOCK | EVENTS)
+    + add_conventional(0, 1024)
+    + pool(a=4, b=0, x1=24, x2=2) + pool(a=4, b=2, x1=11, x2=2)
+    + pool(a=4, b=2, x1=10, x2=1) + pool(a=4, b=4, x1=9000, x2=2)
+    + pool(a=4, b=5, y=65536, x2=3) + pool(a=3, b=0, x1=8, x2=13)
+    + b"".join(freepool(b=0, x1=i) for i in range(6))
+    + map_exact(),
 }
 
 
