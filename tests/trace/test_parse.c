@@ -340,6 +340,13 @@ static void test_format_round_trip(void **state) {
       "stats",
       "fill @a+0x2000 2 0xab",
       "check 0x100000 1 0",
+      "pool EfiBootServicesData 24 @a",
+      "pool 0x70000001 0xffffffffffffffff",
+      "freepool @a+0x10",
+      "freepool 0",
+      "fillb @a 100 0x11",
+      "checkb 0x100018 1 0xff",
+      "poolstats",
   };
   for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
     trace_command first = parse_ok(lines[i]);
@@ -356,6 +363,41 @@ static void test_format_round_trip(void **state) {
   assert_string_equal(small, "alloc m"); /* truncated, terminated */
 }
 
+/* Version 2: pool, freepool, fillb, checkb, poolstats. */
+static void test_pool_commands(void **state) {
+  (void)state;
+  trace_command c = parse_ok("pool EfiBootServicesData 24 @a");
+  assert_int_equal(c.op, TRACE_OP_POOL);
+  assert_int_equal(c.pool.type, 4);
+  assert_int_equal(c.pool.bytes, 24);
+  assert_string_equal(c.pool.name, "a");
+  c = parse_ok("pool 0x80000000 0");
+  assert_int_equal(c.pool.type, 0x80000000u);
+  assert_string_equal(c.pool.name, "");
+  c = parse_ok("freepool @a+8");
+  assert_int_equal(c.op, TRACE_OP_FREEPOOL);
+  assert_true(c.freepool.ref.is_name);
+  assert_int_equal(c.freepool.ref.value, 8);
+  c = parse_ok("fillb @a 100 0x11");
+  assert_int_equal(c.op, TRACE_OP_FILLB);
+  assert_int_equal(c.fillb.bytes, 100);
+  assert_int_equal(c.fillb.byte, 0x11);
+  c = parse_ok("checkb 0x1000 1 0");
+  assert_int_equal(c.op, TRACE_OP_CHECKB);
+  c = parse_ok("poolstats");
+  assert_int_equal(c.op, TRACE_OP_POOLSTATS);
+  expect_invalid("pool EfiBootServicesData", "missing argument");
+  expect_invalid("pool EfiBootServicesData 8 a", "pool binds an @name here");
+  expect_invalid("pool EfiBootServicesData 8 @a+1", "pool binds a plain @name");
+  expect_invalid("pool EfiBootServicesData @a", "accepted by free, fill");
+  expect_invalid("pool Bogus 8", "unknown memory type");
+  expect_invalid("freepool", "missing argument");
+  expect_invalid("freepool 1 2", "unexpected argument");
+  expect_invalid("fillb @a 1 256", "does not fit in 8 bits");
+  expect_invalid("checkb @a 1", "missing argument");
+  expect_invalid("poolstats 1", "unexpected argument");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numbers),
@@ -370,6 +412,7 @@ int main(void) {
       cmocka_unit_test(test_references),
       cmocka_unit_test(test_map_terminate_stats),
       cmocka_unit_test(test_format_round_trip),
+      cmocka_unit_test(test_pool_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -247,6 +247,105 @@ static void test_human_view_with_events(void **state) {
   assert_true(reported);
 }
 
+/* Version 2: pool and freepool results, names bound by pool, fillb and
+ * checkb, poolstats with an OEM pool, and the corruption stop. */
+static void test_pool_commands(void **state) {
+  (void)state;
+  expect_output("region 0x100000 0x100000\n"
+                "add EfiConventionalMemory 0x100000 0x100\n"
+                "pool EfiBootServicesData 24 @a\n"
+                "pool EfiConventionalMemory 24 @bad\n"
+                "pool 0x70000001 16 @o\n"
+                "fillb @a 24 0x5a\n"
+                "checkb @a 24 0x5a\n"
+                "checkb @a 25 0x5a\n"
+                "freepool @a+8\n"
+                "freepool 0\n"
+                "poolstats\n"
+                "freepool @o\n"
+                "freepool @a\n"
+                "free @a 1\n"
+                "freepool @bad\n",
+                TRACE_EXIT_TRACE_ERROR,
+                "2 add\n"
+                "3 pool EFI_SUCCESS 0x00000000001fe018\n"
+                "4 pool EFI_INVALID_PARAMETER\n"
+                "5 pool EFI_SUCCESS 0x00000000001fd018\n"
+                "6 fillb\n"
+                "7 checkb ok\n"
+                "8 checkb MISMATCH 0x00000000001fe030\n"
+                "9 freepool EFI_INVALID_PARAMETER\n"
+                "10 freepool EFI_INVALID_PARAMETER\n"
+                "11 poolstats\n"
+                "11   EfiReservedMemoryType used=0x0\n"
+                "11   EfiLoaderCode used=0x0\n"
+                "11   EfiLoaderData used=0x0\n"
+                "11   EfiBootServicesCode used=0x0\n"
+                "11   EfiBootServicesData used=0x150\n"
+                "11   EfiRuntimeServicesCode used=0x0\n"
+                "11   EfiRuntimeServicesData used=0x0\n"
+                "11   EfiConventionalMemory used=0x0\n"
+                "11   EfiUnusableMemory used=0x0\n"
+                "11   EfiACPIReclaimMemory used=0x0\n"
+                "11   EfiACPIMemoryNVS used=0x0\n"
+                "11   EfiMemoryMappedIO used=0x0\n"
+                "11   EfiMemoryMappedIOPortSpace used=0x0\n"
+                "11   EfiPalCode used=0x0\n"
+                "11   EfiPersistentMemory used=0x0\n"
+                "11   EfiUnacceptedMemoryType used=0x0\n"
+                "11   0x70000001 used=0x38\n"
+                "12 freepool EFI_SUCCESS\n"
+                "13 freepool EFI_SUCCESS\n"
+                "14 free EFI_INVALID_PARAMETER\n",
+                "15: error: unknown name @bad");
+  /* A scribbled free-list link stops the run (exit 3). */
+  expect_output("region 0x100000 0x100000\n"
+                "add EfiConventionalMemory 0x100000 0x100\n"
+                "pool EfiBootServicesData 24 @a\n"
+                "fillb @a+0x68 16 0\n"
+                "pool EfiBootServicesData 2648\n",
+                TRACE_EXIT_INVARIANT,
+                "2 add\n"
+                "3 pool EFI_SUCCESS 0x00000000001fe018\n"
+                "4 fillb\n",
+                "invariant");
+}
+
+/* The readable view narrates pool events and prints a Used table. */
+static void test_pool_human_view(void **state) {
+  (void)state;
+  replay *result = run_with("region 0x100000 0x100000\n"
+                            "add EfiConventionalMemory 0x100000 0x100\n"
+                            "pool EfiBootServicesData 24 @a\n"
+                            "pool EfiBootServicesData 24 @b\n"
+                            "pool EfiBootServicesData 5000 @c\n"
+                            "fillb @a 8 1\n"
+                            "checkb @a 8 1\n"
+                            "poolstats\n"
+                            "freepool @c\n"
+                            "freepool @b\n"
+                            "freepool @a\n",
+                            false, true, true);
+  assert_int_equal(result->status, TRACE_EXIT_OK);
+  static const char *const want[] = {
+      "pool pages  0x00000000001fe000-0x00000000001fefff EfiBootServicesData",
+      "pool carve  0x00000000001fe080 block of 2688 bytes",
+      "pool reuse  0x00000000001fef00 block of 256 bytes",
+      "-> EFI_SUCCESS at 0x00000000001fe018",
+      "-> filled",
+      "-> ok",
+      "EfiBootServicesData",
+      "pool return 0x00000000001fe000-0x00000000001fefff EfiBootServicesData",
+  };
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    if (strstr(result->out, want[i]) == NULL) {
+      print_error("missing '%s' in:\n%s", want[i], result->out);
+      fail();
+    }
+  }
+  free(result);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_map_two_call_form),
@@ -256,6 +355,8 @@ int main(void) {
       cmocka_unit_test(test_run_time_trace_errors),
       cmocka_unit_test(test_host_failure),
       cmocka_unit_test(test_human_view_with_events),
+      cmocka_unit_test(test_pool_commands),
+      cmocka_unit_test(test_pool_human_view),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
