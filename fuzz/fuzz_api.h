@@ -91,6 +91,7 @@ typedef struct pool_buffer {
   uint64_t bytes;  /* what it asked for */
   uint64_t block;  /* ALIGN8(bytes) + 40: its share of Used */
   uint32_t type;
+  bool stamped; /* its ends carry our pattern (only while checks are on) */
 } pool_buffer;
 
 enum { POOL_LIVE_MAX = 256 };

@@ -106,6 +106,9 @@ static void stamp(harness *h, const pool_buffer *b) {
 }
 
 static void verify(const harness *h, const pool_buffer *b) {
+  if (!b->stamped || !checks_on(h)) {
+    return;
+  }
   const uint8_t *p = dxemem_phys_to_host(h->d, b->buffer, b->bytes);
   uint64_t n = b->bytes < STAMP_BYTES ? b->bytes : STAMP_BYTES;
   for (uint64_t i = 0; i < n; i++) {
@@ -185,8 +188,8 @@ void do_pool(harness *h, const record *r) {
   }
   check_new_buffer(h, type, bytes, buffer);
   pool_buffer b = {buffer, bytes, ((bytes + 7) & ~UINT64_C(7)) + OVERHEAD,
-                   type};
-  if (checks_on(h)) {
+                   type, checks_on(h)};
+  if (b.stamped) {
     stamp(h, &b);
   }
   h->pool.any = true;
