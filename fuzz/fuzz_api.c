@@ -1574,6 +1574,9 @@ static void try_create_errors(harness *h, const dxemem_config *good) {
   expect_create_error(h, "misaligned storage", bigger + 4, size, good);
   free(bigger);
 
+  /* Instance storage inside the region (the last 8 bytes of it). */
+  expect_create_error(h, "storage inside the region",
+                      h->host + h->size - 8, size, good);
   dxemem_config c = *good;
   c.region_host = h->host + 4;
   expect_create_error(h, "a misaligned region", h->storage, size, &c);

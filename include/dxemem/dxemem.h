@@ -12,8 +12,19 @@
  *  - Every call takes the instance first. Instances are independent; there
  *    is no global state. One instance may be shared by threads only when the
  *    config provides lock/unlock callbacks (they play edk2's gMemoryLock).
- *  - Callbacks (lock, unlock, event, assert) must not call back into the same
- *    instance.
+ *  - The instance storage must not overlap the region's host memory
+ *    (dxemem_create: DXEMEM_INVALID_PARAMETER).
+ *  - A call into an instance from one of its own event, visit or assert
+ *    callbacks is refused with DXEMEM_ACCESS_DENIED and changes nothing
+ *    (dxemem_get_map_key answers 0, dxemem_destroy does nothing; the
+ *    one-word getters answer as usual). Without lock callbacks the same
+ *    check (one atomic exchange at entry) refuses a second thread that
+ *    calls while another is inside, instead of letting it corrupt the map;
+ *    sharing an instance that way is still a caller bug, but it ends in a
+ *    status, never a hang. Lock and unlock callbacks must not call back
+ *    into their instance: they run before the instance is claimed and
+ *    after it is released, so such a call is serialized by the caller's
+ *    own (recursive) lock like any other, or deadlocks in it.
  *  - Bad caller input gets a status, never an abort. Where edk2 defines a
  *    status, dxemem returns the same one. Where edk2 RELEASE has undefined
  *    behaviour, dxemem returns the documented status below and leaves the map

@@ -192,8 +192,10 @@ dxemem_status dxemem_check(dxemem *d, dxemem_violation *out) {
   if (d == NULL || d->magic != DXEMEM_INSTANCE_MAGIC) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dx_lock(d);
+  if (!dx_claim(d)) {
+    return DXEMEM_ACCESS_DENIED;
+  }
   dxemem_status status = dx_check_locked(d, out);
-  dx_unlock(d);
+  dx_release(d);
   return status;
 }

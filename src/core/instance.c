@@ -29,6 +29,15 @@ static void init_head(dxemem *d, entry_ref head) {
   dx_entry_seal(d, head);
 }
 
+/* [a, a + a_size) and [b, b + b_size) share a byte (sizes > 0), written on
+ * offsets so that nothing wraps. */
+bool dx_host_ranges_overlap(const void *a, uint64_t a_size, const void *b,
+                            uint64_t b_size) {
+  uintptr_t x = (uintptr_t)a;
+  uintptr_t y = (uintptr_t)b;
+  return x >= y ? (uint64_t)(x - y) < b_size : (uint64_t)(y - x) < a_size;
+}
+
 dxemem_status dxemem_create(void *storage, size_t storage_size,
                             const dxemem_config *config, dxemem **out) {
   if (out != NULL) {
@@ -51,6 +60,13 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
       config->region_size - 1 > (uint64_t)(SIZE_MAX - 1) ||
       !granularity_supported(granularity) ||
       dx_reference_ops_of(config->reference) == NULL) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  /* The region is the allocator's to hand out and to keep entries in: the
+   * instance inside it would be overwritten by the next refuel or by a
+   * caller filling what it allocated. */
+  if (dx_host_ranges_overlap(storage, sizeof(struct dxemem),
+                             config->region_host, config->region_size)) {
     return DXEMEM_INVALID_PARAMETER;
   }
 
@@ -78,8 +94,11 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
   return DXEMEM_SUCCESS;
 }
 
+/* From inside one of the instance's own callbacks (busy) it does nothing:
+ * the call that runs the callback still needs the instance. */
 void dxemem_destroy(dxemem *d) {
-  if (d != NULL && d->magic == DXEMEM_INSTANCE_MAGIC) {
+  if (d != NULL && d->magic == DXEMEM_INSTANCE_MAGIC &&
+      __atomic_load_n(&d->busy, __ATOMIC_ACQUIRE) == 0) {
     d->magic = 0;
   }
 }
@@ -240,18 +259,50 @@ void dx_unlock(const dxemem *d) {
   }
 }
 
-/* Every public call that reads or changes the map starts here: take the
- * lock, then make sure nobody scribbled over the entries, so the algorithms
- * can trust every link they follow. */
+/* Claims the instance for one call: the lock (when the caller gave lock
+ * callbacks), then the busy mark. The mark is what refuses re-entry: a
+ * call from one of the instance's own callbacks (event, visit, assert)
+ * finds it set and gets DXEMEM_ACCESS_DENIED, as edk2's
+ * EfiAcquireLockOrFail answers for a lock already held. Without lock
+ * callbacks the mark is taken with one atomic exchange, so two threads
+ * that share an instance without locks are refused instead of corrupting
+ * it (the contract says they must not, the check makes it safe). */
+bool dx_claim(dxemem *d) {
+  if (d->config.lock == NULL) {
+    return __atomic_exchange_n(&d->busy, 1u, __ATOMIC_ACQUIRE) == 0;
+  }
+  dx_lock(d);
+  if (d->busy != 0) {
+    dx_unlock(d); /* a recursive lock let a callback back in */
+    return false;
+  }
+  d->busy = 1;
+  return true;
+}
+
+void dx_release(dxemem *d) {
+  if (d->config.lock == NULL) {
+    __atomic_store_n(&d->busy, 0u, __ATOMIC_RELEASE);
+    return;
+  }
+  d->busy = 0;
+  dx_unlock(d);
+}
+
+/* Every public call that reads or changes the map starts here: claim the
+ * instance, then make sure nobody scribbled over the entries, so the
+ * algorithms can trust every link they follow. */
 dxemem_status dx_api_enter(dxemem *d) {
   if (!instance_ok(d)) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dx_lock(d);
+  if (!dx_claim(d)) {
+    return DXEMEM_ACCESS_DENIED;
+  }
   uint64_t bad = 0;
   if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
     d->last_corruption = bad;
-    dx_unlock(d);
+    dx_release(d);
     return DXEMEM_VOLUME_CORRUPTED;
   }
   return DXEMEM_SUCCESS;
@@ -265,20 +316,26 @@ dxemem_status dx_api_leave(dxemem *d, dxemem_status status) {
       d->config.assert_failed(d->config.user_context, v.message);
     }
   }
-  dx_unlock(d);
+  dx_release(d);
   return status;
 }
 
 /* ---- read access -------------------------------------------------------- */
-/* Readers take the lock too, so a reader on one thread never sees a
- * half-made change from another. */
+/* Readers claim the instance too, so a reader on one thread never sees a
+ * half-made change from another, and one called from a callback is
+ * refused (DXEMEM_ACCESS_DENIED; 0 from dxemem_get_map_key). The one-word
+ * getters below them take no lock and answer anywhere. The cast: the
+ * busy mark is the only thing a reader writes. */
+#define READER(d) ((dxemem *)(uintptr_t)(d))
 
 dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
                                          dxemem_type_statistics *out) {
   if (!instance_ok(d) || out == NULL || type >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dx_lock(d);
+  if (!dx_claim(READER(d))) {
+    return DXEMEM_ACCESS_DENIED;
+  }
   const type_statistics *s = &d->stats[type];
   out->base_address = s->base_address;
   out->maximum_address = s->maximum_address;
@@ -287,7 +344,7 @@ dxemem_status dxemem_get_type_statistics(const dxemem *d, uint32_t type,
   out->information_index = s->information_index;
   out->special = s->special;
   out->runtime = s->runtime;
-  dx_unlock(d);
+  dx_release(READER(d));
   return DXEMEM_SUCCESS;
 }
 
@@ -296,10 +353,12 @@ dxemem_status dxemem_get_default_range(const dxemem *d, uint64_t *base,
   if (!instance_ok(d) || base == NULL || maximum == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dx_lock(d);
+  if (!dx_claim(READER(d))) {
+    return DXEMEM_ACCESS_DENIED;
+  }
   *base = d->default_base;
   *maximum = d->default_max;
-  dx_unlock(d);
+  dx_release(READER(d));
   return DXEMEM_SUCCESS;
 }
 
@@ -309,9 +368,11 @@ dxemem_get_memory_type_information(const dxemem *d, size_t index,
   if (!instance_ok(d) || out == NULL || index >= MEMORY_TYPE_SLOTS) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dx_lock(d);
+  if (!dx_claim(READER(d))) {
+    return DXEMEM_ACCESS_DENIED;
+  }
   *out = d->info[index];
-  dx_unlock(d);
+  dx_release(READER(d));
   return DXEMEM_SUCCESS;
 }
 
@@ -319,9 +380,11 @@ uint64_t dxemem_get_map_key(const dxemem *d) {
   if (!instance_ok(d)) {
     return 0;
   }
-  dx_lock(d);
+  if (!dx_claim(READER(d))) {
+    return 0;
+  }
   uint64_t key = d->map_key;
-  dx_unlock(d);
+  dx_release(READER(d));
   return key;
 }
 
@@ -352,9 +415,16 @@ dxemem_status dxemem_for_each_entry(dxemem *d,
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
-  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = dx_list_next(d, r)) {
+  /* visit cannot call in (the busy mark), but it may write anywhere, even
+   * over entries: the next link is read before it runs, and the walk is
+   * bounded by the entries the instance keeps (a scribble shows at the
+   * next call's validation). */
+  uint64_t left = d->map_entries + d->map_depth;
+  entry_ref next = REF_NULL;
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD);
+       r != REF_MAP_HEAD && left > 0; r = next, left--) {
     const map_entry *e = dx_node(d, r);
+    next = e->next;
     dxemem_entry_info info;
     info.start = e->start;
     info.end = e->end;
@@ -373,11 +443,13 @@ dxemem_status dxemem_get_counts(const dxemem *d, dxemem_counts *out) {
   if (!instance_ok(d) || out == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dx_lock(d);
+  if (!dx_claim(READER(d))) {
+    return DXEMEM_ACCESS_DENIED;
+  }
   out->map_entries = d->map_entries;
   out->free_entries = d->free_entries;
   out->refuel_pages = d->refuel_pages;
   out->stack_depth = d->map_depth;
-  dx_unlock(d);
+  dx_release(READER(d));
   return DXEMEM_SUCCESS;
 }

@@ -202,6 +202,7 @@ struct dxemem {
   uint64_t last_corruption;
   uint64_t last_checked_key;
   map_entry poison; /* returned for a reference that is bad */
+  uint32_t busy;    /* a call holds the instance (dx_claim) */
 
   /* Hazards (hazard.c): per-kind counts and the last one raised; the
    * bin set-up's watch over its own frees (bins.c). */
@@ -240,6 +241,8 @@ static inline void *dx_region_host_of(const dxemem *d, uint64_t phys,
   return d->region_host + offset;
 }
 bool dx_region_contains(const dxemem *d, uint64_t start, uint64_t length);
+bool dx_host_ranges_overlap(const void *a, uint64_t a_size, const void *b,
+                            uint64_t b_size);
 void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute);
 /* function: the edk2 function that moves the stack entry; entry_address:
@@ -249,6 +252,10 @@ void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
 void dx_emit_raw_event(dxemem *d, dxemem_event *ev);
 void dx_lock(const dxemem *d);
 void dx_unlock(const dxemem *d);
+/* One call's hold on the instance (lock + busy mark); false: it is busy
+ * (a callback calling in, or unlocked use from two threads). */
+bool dx_claim(dxemem *d);
+void dx_release(dxemem *d);
 /* Common prologue/epilogue of every public state-changing call. */
 dxemem_status dx_api_enter(dxemem *d);
 dxemem_status dx_api_leave(dxemem *d, dxemem_status status);
@@ -275,7 +282,9 @@ static inline map_entry *dx_node(dxemem *d, entry_ref ref) {
     return &d->stack[slot < MAX_MAP_DEPTH ? slot : 0];
   }
   map_entry *e = (map_entry *)dx_region_host_of(d, ref, MAP_ENTRY_SIZE);
-  if (e == NULL || (ref % MAP_ENTRY_SIZE) != 0) {
+  /* No entry lives at 0 (the search never returns page 0), so a 0 link is
+   * bad even when the region starts at 0. */
+  if (e == NULL || (ref % MAP_ENTRY_SIZE) != 0 || ref == REF_NULL) {
     return dx_node_poison(d, ref);
   }
   return e;

@@ -20,6 +20,11 @@
  * reached after validation; a bad reference must not crash. */
 map_entry *dx_node_poison(dxemem *d, entry_ref ref) {
   d->last_corruption = ref;
+  /* Fresh each time, linked to the map head: a walk that strays onto it
+   * ends there instead of following its 0 link back to itself. */
+  memset(&d->poison, 0, sizeof d->poison);
+  d->poison.next = REF_MAP_HEAD;
+  d->poison.prev = REF_MAP_HEAD;
   return &d->poison;
 }
 
