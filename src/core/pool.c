@@ -574,7 +574,7 @@ dxemem_status dxemem_get_pool_used(const dxemem *d, uint32_t pool_type,
   if (status == DXEMEM_SUCCESS) {
     *used = dx_pool_used(m, pool);
   }
-  dx_unlock(m);
+  dx_release(m);
   return status;
 }
 
@@ -604,6 +604,6 @@ dxemem_status dxemem_get_oem_pool(const dxemem *d, size_t index,
     *pool_type = dx_load32(p + 16);
     *used = dx_pool_used(m, pool);
   }
-  dx_unlock(m);
+  dx_release(m);
   return status;
 }
