@@ -618,6 +618,55 @@ static void test_checker_pool_rules(void **state) {
   pool_free(fx, a);
 }
 
+/* The pool page of a 24-byte request, with the 256 block at 0xf00 forged
+ * into a 1024 block on list 4 (its links made consistent): it now runs
+ * past the page. The checker and the page-return walk both see it. */
+static void test_block_running_past_its_page(void **state) {
+  core_fixture *fx = *state;
+  fx_add_all(fx);
+  uint64_t a = pool(fx, T_BSD, 24);
+  fx->broken = true;
+  pool_ref l1 = POOL_REF_HOST_LIST(T_BSD, 1);
+  pool_ref l4 = POOL_REF_HOST_LIST(T_BSD, 4);
+  uint64_t b08 = PAGE0 + 0xb08, f08 = PAGE0 + 0xf08;
+  dx_pool_list_init(fx->d, l1);
+  wr32(fx, PAGE0 + 0xf04, 4);
+  /* list 4: head <-> 0xb08 <-> 0xf08 <-> head */
+  fx->d->pool_nodes[(l4 - 1) / 2][0] = b08;
+  fx->d->pool_nodes[(l4 - 1) / 2][1] = f08;
+  wr64(fx, b08, f08);
+  wr64(fx, b08 + 8, l4);
+  wr64(fx, f08, l4);
+  wr64(fx, f08 + 8, b08);
+  (void)fx_assert_violation(fx, DXEMEM_VIOLATION_POOL);
+  assert_int_equal(dxemem_free_pool(fx->d, a, NULL), DXEMEM_VOLUME_CORRUPTED);
+  assert_int_equal(dxemem_last_corruption(fx->d), PAGE0 + 0xf00);
+}
+
+/* A pool page freed through FreePages behind the pool's back. */
+static void test_checker_pool_page_freed(void **state) {
+  core_fixture *fx = *state;
+  fx_add_all(fx);
+  (void)pool(fx, T_BSD, 24);
+  fx->broken = true;
+  assert_int_equal(dxemem_free_pages(fx->d, PAGE0, 1), DXEMEM_SUCCESS);
+  (void)fx_assert_violation(fx, DXEMEM_VIOLATION_POOL);
+}
+
+/* A live head rewritten as a free block that is on no list. */
+static void test_checker_forged_free_block(void **state) {
+  core_fixture *fx = *state;
+  fx_add_all(fx);
+  (void)pool(fx, T_BSD, 24);
+  uint64_t b = pool(fx, T_BSD, 24); /* splits the 256 at 0xf00 */
+  assert_int_equal(b, PAGE0 + 0xf18);
+  fx->broken = true;
+  wr32(fx, PAGE0 + 0xf00, POOL_FREE_SIGNATURE);
+  wr32(fx, PAGE0 + 0xf04, 0);
+  wr64(fx, PAGE0 + 0xf08, 0x1234560);
+  (void)fx_assert_violation(fx, DXEMEM_VIOLATION_POOL);
+}
+
 /* The poison pair answers a reference that names nothing. */
 static void test_links_of_bad_references(void **state) {
   core_fixture *fx = *state;
@@ -665,6 +714,9 @@ int main(void) {
       T(test_scribbled_oem_pool_block),
       T(test_checker_pool_rules),
       T(test_links_of_bad_references),
+      T(test_block_running_past_its_page),
+      T(test_checker_pool_page_freed),
+      T(test_checker_forged_free_block),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
