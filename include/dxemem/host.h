@@ -137,9 +137,12 @@ void dxemem_host_guard_fault_format(const dxemem_host_guard_fault *fault,
 
 /* Runs fn(context) with a fault catcher armed: a fault in a protected
  * guard page of a protected instance stops fn, fills *fault and returns
- * true; false when fn returned normally. The SIGSEGV handler is installed
- * on the first call and stays; a fault outside any guard page, or outside
- * this call, gets the default action. One catcher per thread. */
+ * true; false when fn returned normally. The SIGSEGV/SIGBUS handler is
+ * installed on entry and the previous actions are restored on return; a
+ * fault outside every guard page goes to the previous action. Signal
+ * actions are process-wide: one catcher at a time per process (nested
+ * calls on one thread are fine). fn is left with siglongjmp, so it must
+ * not hold locks or resources a fault would leak. */
 bool dxemem_host_guard_catch(void (*fn)(void *context), void *context,
                              dxemem_host_guard_fault *fault);
 

@@ -71,6 +71,11 @@ static dxemem_status check_entries(dxemem *d, dxemem_violation *out) {
       return dx_violation(out, DXEMEM_VIOLATION_OUTSIDE_REGION, e->start,
                        "entry outside the region");
     }
+    /* A range the freed-memory guard promoted waits on the map stack, at
+     * the tail of the list, for the next CoreFreeMemoryMapStack. */
+    if (REF_IS_HOST(r)) {
+      continue;
+    }
     if (!d->overlap_added && last != NULL) {
       if (e->start < last->start) {
         return dx_violation(out, DXEMEM_VIOLATION_UNSORTED, e->start,

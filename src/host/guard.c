@@ -379,53 +379,56 @@ static bool describe_fault(uintptr_t at, dxemem_host_guard_fault *out) {
 
 static _Thread_local sigjmp_buf *catch_target;
 static _Thread_local dxemem_host_guard_fault catch_report;
-static struct sigaction previous_segv, previous_bus;
-static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct sigaction previous_segv, previous_bus;
 
 static void on_fault(int signal_number, siginfo_t *info, void *ucontext) {
   (void)ucontext;
   dxemem_host_guard_fault report;
-  bool ours = describe_fault((uintptr_t)info->si_addr, &report);
-  if (ours && catch_target != NULL) {
+  if (catch_target != NULL &&
+      describe_fault((uintptr_t)info->si_addr, &report)) {
     catch_report = report;
     siglongjmp(*catch_target, 1);
   }
-  if (ours) {
-    char line[320];
-    dxemem_host_guard_fault_format(&report, line, sizeof line - 1);
-    size_t length = strlen(line);
-    line[length++] = '\n';
-    (void)!write(STDERR_FILENO, line, length);
-  }
-  /* Let the previous action handle the re-executed access. */
+  /* Not a guard page: the previous action handles the re-executed access
+   * (the default one, a test framework's or a sanitizer's). */
   sigaction(signal_number,
             signal_number == SIGBUS ? &previous_bus : &previous_segv, NULL);
 }
 
-static void install_handler(void) {
+/* The handler is in place only while a catcher runs; the actions it
+ * replaced come back afterwards. */
+static void install_handler(struct sigaction *saved_segv,
+                            struct sigaction *saved_bus) {
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_sigaction = on_fault;
   action.sa_flags = SA_SIGINFO | SA_NODEFER;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGSEGV, &action, &previous_segv);
-  sigaction(SIGBUS, &action, &previous_bus);
+  sigaction(SIGSEGV, &action, saved_segv);
+  sigaction(SIGBUS, &action, saved_bus);
 }
 
 bool dxemem_host_guard_catch(void (*fn)(void *context), void *context,
                              dxemem_host_guard_fault *fault) {
-  pthread_once(&handler_once, install_handler);
+  struct sigaction outer_segv = previous_segv;
+  struct sigaction outer_bus = previous_bus;
+  install_handler(&previous_segv, &previous_bus);
   sigjmp_buf target;
   sigjmp_buf *volatile saved_target = catch_target;
+  volatile bool faulted = false;
   if (sigsetjmp(target, 1) != 0) {
-    catch_target = saved_target;
+    faulted = true;
     if (fault != NULL) {
       *fault = catch_report;
     }
-    return true;
+  } else {
+    catch_target = &target;
+    fn(context);
   }
-  catch_target = &target;
-  fn(context);
   catch_target = saved_target;
-  return false;
+  sigaction(SIGSEGV, &previous_segv, NULL);
+  sigaction(SIGBUS, &previous_bus, NULL);
+  previous_segv = outer_segv;
+  previous_bus = outer_bus;
+  return faulted;
 }
