@@ -15,11 +15,15 @@
 
 #include "dxemem/dxemem.h"
 #include "trace.h"
+#include "views.h"
 
 static const char usage_text[] =
     "usage: dxemem replay [--check] [--verify] [--events] [--reference NAME]\n"
     "                     [--no-guard-faults] TRACE\n"
     "       dxemem diff [--reference A --reference B] [--lines N] TRACE\n"
+    "       dxemem replay --html OUT.html | --svg DIR [--verify] TRACE\n"
+    "       dxemem replay --format shell TRACE\n"
+    "       dxemem boots [--boots N] [--default-settings] TRACE\n"
     "       dxemem --help | --version\n";
 
 static const char help_text[] =
@@ -30,9 +34,13 @@ static const char help_text[] =
     "  --check     print the byte-exact check output of the trace format\n"
     "              (default: a readable view with tables after map and stats)\n"
     "  --verify    run dxemem_check() after every command\n"
-    "  --events    readable view only: show the allocator's events (ranges\n"
-    "              added and converted, refuels, map-stack pushes and pops)\n"
-    "              under the command that caused them\n"
+    "  --events    readable view: the allocator's events under each command,\n"
+    "              nested by refuel recursion, with the edk2 function acting\n"
+    "  --format shell\n"
+    "              print each map exactly as the UEFI shell's memmap does\n"
+    "  --html OUT  write a self-contained page that steps through the trace\n"
+    "              (arrow keys, slider, a link to every step)\n"
+    "  --svg DIR   write DIR/map-LINE.svg, a picture of each map\n"
     "  --reference NAME\n"
     "              the edk2 version to behave like:\n"
     "                edk2-stable202605    (default) bins set up one by one\n"
@@ -45,6 +53,12 @@ static const char help_text[] =
     "\n"
     "Exit status: 0 ok, 1 host failure (mmap, memory, I/O), 2 trace or usage\n"
     "error, 3 invariant violation.\n"
+    "\n"
+    "boots replays TRACE as boot 1, computes the next boot's Memory Type\n"
+    "Information as edk2's boot manager does (BmSetMemoryTypeInformation-\n"
+    "Variable), boots again with it and repeats until nothing changes (at\n"
+    "most N boots, default 10); --default-settings lets bins shrink\n"
+    "(BOOT_WITH_DEFAULT_SETTINGS).\n"
     "\n"
     "diff replays TRACE under two references (default: edk2-stable202605 and\n"
     "edk2-master-2026-08), prints the first check-output lines that differ\n"
@@ -63,11 +77,27 @@ static int usage_error(const char *format, const char *argument) {
 static int replay(int argc, char **argv) {
   trace_run_options options = {
       .out = stdout, .err = stderr, .guard_faults = true};
-  const char *path = NULL;
+  const char *path = NULL, *html_path = NULL, *svg_dir = NULL;
   bool options_done = false;
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
-    if (!options_done && strcmp(arg, "--") == 0) {
+    if (!options_done && (strcmp(arg, "--format") == 0 ||
+                          strcmp(arg, "--html") == 0 ||
+                          strcmp(arg, "--svg") == 0)) {
+      if (i + 1 >= argc) {
+        return usage_error("%s needs an argument", arg);
+      }
+      const char *value = argv[++i];
+      if (strcmp(arg, "--html") == 0) {
+        html_path = value;
+      } else if (strcmp(arg, "--svg") == 0) {
+        svg_dir = value;
+      } else if (strcmp(value, "shell") == 0) {
+        options.shell_format = true;
+      } else if (strcmp(value, "human") != 0) {
+        return usage_error("unknown format '%s' (human or shell)", value);
+      }
+    } else if (!options_done && strcmp(arg, "--") == 0) {
       options_done = true;
     } else if (!options_done && strcmp(arg, "--check") == 0) {
       options.check_output = true;
@@ -100,9 +130,16 @@ static int replay(int argc, char **argv) {
   if (path == NULL) {
     return usage_error("%s", "replay needs a TRACE");
   }
-  if (options.check_output && options.events) {
-    return usage_error("%s", "--events shows in the readable view only, "
-                             "not with --check");
+  if (options.check_output && (options.events || options.shell_format)) {
+    return usage_error("%s", "--check prints the check output only, "
+                             "without --events or --format");
+  }
+  if (html_path != NULL || svg_dir != NULL) {
+    if (options.check_output || options.events || options.shell_format ||
+        (html_path != NULL && svg_dir != NULL)) {
+      return usage_error("%s", "--html and --svg go alone (with --verify)");
+    }
+    return dxemem_replay_view(&options, path, html_path, svg_dir);
   }
 
   FILE *input = stdin;
@@ -243,6 +280,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(command, "replay") == 0) {
     return replay(argc - 2, argv + 2);
+  }
+  if (strcmp(command, "boots") == 0) {
+    return dxemem_boots(argc - 2, argv + 2);
   }
   if (strcmp(command, "diff") == 0) {
     return diff_command(argc - 2, argv + 2);

@@ -15,6 +15,22 @@ const char *trace_type_text(uint32_t type, char *buffer) {
   return buffer;
 }
 
+static const char *const type_labels[DXEMEM_MAX_MEMORY_TYPE + 1] = {
+    "reserved", "LD code",  "LD data",    "BS code",    "BS data", "RT code",
+    "RT data",  "free",     "unusable",   "ACPI",       "ACPI NVS", "MMIO",
+    "MMIO port", "PAL code", "persistent", "unaccepted", "max",
+};
+
+const char *trace_type_label(uint32_t type) {
+  if (type <= DXEMEM_MAX_MEMORY_TYPE) {
+    return type_labels[type];
+  }
+  if (type >= 0x80000000u) {
+    return "OS";
+  }
+  return type >= 0x70000000u ? "OEM" : "invalid";
+}
+
 const char *trace_status_text(dxemem_status status, char *buffer) {
   const char *name = dxemem_status_name(status);
   if (name != NULL) {

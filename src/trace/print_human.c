@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause-Patent */
 /*
- * The human view of a replay: each command as canonical trace text, the
- * allocator's events indented under it (with --events), then its result;
- * `map` and `stats` get aligned tables. Nothing here is a contract; the
- * byte-exact output is print_check.c.
+ * The human view of a replay, at most 100 columns wide: each command as
+ * canonical trace text, the allocator's events under it (with --events,
+ * indented by refuel recursion and labelled with the edk2 function), then
+ * its result, with the reason in words when dxemem knows why a call failed.
+ * `map` prints as the UEFI shell's memmap does (type, start, end, pages,
+ * attributes, per-type totals, total memory); `--format shell` prints only
+ * that listing, in the shell's exact layout. Nothing here is a contract
+ * except the shell layout; the byte-exact output is print_check.c.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -12,199 +16,324 @@
 
 #define COMMAND_TEXT_MAX 1024
 #define RESULT_INDENT "        "
-#define EVENT_INDENT "          "
+#define EVENT_INDENT 10
+#define FUNCTION_WIDTH 22
 
 void trace_print_human_command(FILE *out, const trace_command *command) {
   char text[COMMAND_TEXT_MAX];
   trace_format_command(command, text, sizeof(text));
+  /* 6 + 2 columns of line number; long @names are cut to fit. */
+  if (strlen(text) > TRACE_HUMAN_COLUMNS - 8) {
+    strcpy(text + TRACE_HUMAN_COLUMNS - 8 - 3, "...");
+  }
   fprintf(out, "%6" PRIu64 "  %s\n", command->line, text);
 }
 
-void trace_print_human_event(FILE *out, const dxemem_event *event) {
+/* ---- events ------------------------------------------------------------ */
+
+static void event_prefix(FILE *out, const dxemem_event *event) {
+  fprintf(out, "%*s%-*s ", EVENT_INDENT + 2 * (int)event->recursion, "",
+          FUNCTION_WIDTH, event->function != NULL ? event->function : "?");
+}
+
+void trace_print_human_event(FILE *out, const dxemem_event *event,
+                             uint32_t previous_recursion) {
   char type[11];
+  const char *label = trace_type_label(event->type);
+  if (event->recursion > previous_recursion) {
+    /* A refuel began: say why before its nested work. */
+    fprintf(out,
+            "%*s%-*s no free entry for stack[%" PRIu32
+            "]: refuel with one page\n",
+            EVENT_INDENT + 2 * (int)(event->recursion - 1), "",
+            FUNCTION_WIDTH, "AllocateMemoryMapEntry",
+            event->depth != 0 ? event->depth - 1 : 0);
+  }
+  event_prefix(out, event);
   switch (event->kind) {
   case DXEMEM_EVENT_ADD_RANGE:
-    fprintf(out,
-            EVENT_INDENT "add range   0x%016" PRIx64 "-0x%016" PRIx64
-                         " %s attr 0x%" PRIx64 "\n",
-            event->start, event->end, trace_type_text(event->type, type),
-            event->attribute);
+    fprintf(out, "add %s 0x%" PRIx64 "-0x%" PRIx64 " attr 0x%" PRIx64 "\n",
+            label, event->start, event->end, event->attribute);
     break;
   case DXEMEM_EVENT_CONVERT_TYPE:
-    fprintf(out,
-            EVENT_INDENT "convert     0x%016" PRIx64 "-0x%016" PRIx64
-                         " to %s\n",
-            event->start, event->end, trace_type_text(event->type, type));
+    fprintf(out, "convert 0x%" PRIx64 "-0x%" PRIx64 " to %s\n", event->start,
+            event->end, trace_type_text(event->type, type));
     break;
   case DXEMEM_EVENT_CONVERT_ATTRIBUTE:
-    fprintf(out,
-            EVENT_INDENT "convert     0x%016" PRIx64 "-0x%016" PRIx64
-                         " to attr 0x%" PRIx64 "\n",
+    fprintf(out, "convert 0x%" PRIx64 "-0x%" PRIx64 " to attr 0x%" PRIx64 "\n",
             event->start, event->end, event->attribute);
     break;
   case DXEMEM_EVENT_REFUEL:
-    fprintf(out,
-            EVENT_INDENT "refuel      map entry page at 0x%016" PRIx64 "\n",
+    fprintf(out, "page 0x%" PRIx64 " becomes 64 free map entries\n",
             event->start);
     break;
   case DXEMEM_EVENT_STACK_PUSH:
-    fprintf(out, EVENT_INDENT "map stack   push, depth %" PRIu32 "\n",
-            event->depth);
+    fprintf(out, "push stack[%" PRIu32 "] %s 0x%" PRIx64 "-0x%" PRIx64 "\n",
+            event->depth != 0 ? event->depth - 1 : 0, label, event->start,
+            event->end);
     break;
   case DXEMEM_EVENT_STACK_POP:
-    fprintf(out, EVENT_INDENT "map stack   pop, depth %" PRIu32 "%s\n",
-            event->depth, event->merged_away ? " (entry was merged away)" : "");
+    if (event->merged_away) {
+      fprintf(out, "pop stack[%" PRIu32 "]: merged away, entry unused\n",
+              event->depth);
+    } else {
+      fprintf(out,
+              "pop stack[%" PRIu32 "] -> entry 0x%" PRIx64 ": %s 0x%" PRIx64
+              "-0x%" PRIx64 "\n",
+              event->depth, event->entry_address, label, event->start,
+              event->end);
+    }
     break;
   case DXEMEM_EVENT_HAZARD:
-    fprintf(out,
-            EVENT_INDENT "hazard      0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
-            event->start, event->end,
+    fprintf(out, "hazard: %s 0x%" PRIx64 "-0x%" PRIx64 "\n",
             dxemem_hazard_name(event->hazard) != NULL
                 ? dxemem_hazard_name(event->hazard)
-                : "(unknown)");
+                : "(unknown)",
+            event->start, event->end);
     break;
   case DXEMEM_EVENT_POOL_PAGES:
-    fprintf(out,
-            EVENT_INDENT "pool pages  0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
+    fprintf(out, "pool pages 0x%" PRIx64 "-0x%" PRIx64 " for %s\n",
             event->start, event->end, trace_type_text(event->type, type));
     break;
   case DXEMEM_EVENT_POOL_CARVE:
-    fprintf(out,
-            EVENT_INDENT "pool carve  0x%016" PRIx64 " block of %" PRIu64
-                         " bytes\n",
+    fprintf(out, "carve 0x%" PRIx64 ", a block of %" PRIu64 " bytes\n",
             event->start, event->end - event->start + 1);
     break;
   case DXEMEM_EVENT_POOL_REUSE:
-    fprintf(out,
-            EVENT_INDENT "pool reuse  0x%016" PRIx64 " block of %" PRIu64
-                         " bytes\n",
+    fprintf(out, "reuse 0x%" PRIx64 ", a free block of %" PRIu64 " bytes\n",
             event->start, event->end - event->start + 1);
     break;
   case DXEMEM_EVENT_POOL_PAGE_RETURN:
-    fprintf(out,
-            EVENT_INDENT "pool return 0x%016" PRIx64 "-0x%016" PRIx64 " %s\n",
+    fprintf(out, "give back pool pages 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n",
             event->start, event->end, trace_type_text(event->type, type));
     break;
   case DXEMEM_EVENT_GUARD_SET:
-    fprintf(out,
-            EVENT_INDENT "guarded     0x%016" PRIx64 "-0x%016" PRIx64
-                         " %s, guard pages around it\n",
+    fprintf(out, "guarded 0x%" PRIx64 "-0x%" PRIx64 " %s, guard pages around it\n",
             event->start, event->end, trace_type_text(event->type, type));
     break;
   case DXEMEM_EVENT_GUARD_FREED:
-    fprintf(out,
-            EVENT_INDENT "freed guard 0x%016" PRIx64 "-0x%016" PRIx64
-                         " kept out of use, not present\n",
+    fprintf(out, "freed guard 0x%" PRIx64 "-0x%" PRIx64
+                 " kept out of use, not present\n",
             event->start, event->end);
     break;
   default:
-    fprintf(out, EVENT_INDENT "event %d\n", (int)event->kind);
+    fprintf(out, "event %d 0x%" PRIx64 "-0x%" PRIx64 " %s\n", (int)event->kind,
+            event->start, event->end, label);
     break;
   }
 }
 
-/* pages as "12 KiB", "3.5 MiB", "2.0 GiB" (one decimal above KiB). */
-static void size_text(uint64_t pages, char *buffer, size_t size) {
-  static const char *const units[] = {"MiB", "GiB", "TiB", "PiB", "EiB"};
-  uint64_t kib = pages <= UINT64_MAX / 4 ? pages * 4 : UINT64_MAX;
-  if (kib < 1024) {
-    snprintf(buffer, size, "%" PRIu64 " KiB", kib);
-    return;
+/* ---- the memory map, as the UEFI shell's memmap shows it --------------- */
+
+/* The shell's type column: short names for some types, full for others. */
+static const char *const shell_type_names[DXEMEM_MAX_MEMORY_TYPE] = {
+    "Reserved", "LoaderCode", "LoaderData", "BS_Code",    "BS_Data",
+    "RT_Code",  "RT_Data",    "Available",  "Unusable",   "ACPI_Recl",
+    "ACPI_NVS", "MMIO",       "MMIO_Port",  "PalCode",    "Persistent",
+    "Unaccepted",
+};
+
+/* Types whose pages count toward the shell's total (not reserved,
+ * unusable or MMIO). */
+static bool counts_toward_total(uint32_t type) {
+  switch (type) {
+  case DXEMEM_RESERVED_MEMORY_TYPE:
+  case DXEMEM_UNUSABLE_MEMORY:
+  case DXEMEM_MEMORY_MAPPED_IO:
+  case DXEMEM_MEMORY_MAPPED_IO_PORT_SPACE:
+    return false;
+  default:
+    return true;
   }
-  size_t unit = 0;
-  uint64_t whole = kib / 1024, rest = kib % 1024;
-  while (whole >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {
-    rest = whole % 1024;
-    whole /= 1024;
-    unit++;
-  }
-  snprintf(buffer, size, "%" PRIu64 ".%" PRIu64 " %s", whole, rest * 10 / 1024,
-           units[unit]);
 }
 
-/* The usual attribute bits by their short names. */
-static void attribute_text(uint64_t attribute, char *buffer, size_t size) {
-  static const struct {
-    uint64_t bit;
-    const char *name;
-  } bits[] = {
-      {DXEMEM_MEMORY_UC, "UC"},         {DXEMEM_MEMORY_WC, "WC"},
-      {DXEMEM_MEMORY_WT, "WT"},         {DXEMEM_MEMORY_WB, "WB"},
-      {DXEMEM_MEMORY_UCE, "UCE"},       {DXEMEM_MEMORY_WP, "WP"},
-      {DXEMEM_MEMORY_RP, "RP"},         {DXEMEM_MEMORY_XP, "XP"},
-      {DXEMEM_MEMORY_NV, "NV"},         {DXEMEM_MEMORY_MORE_RELIABLE, "MR"},
-      {DXEMEM_MEMORY_RO, "RO"},         {DXEMEM_MEMORY_SP, "SP"},
-      {DXEMEM_MEMORY_CPU_CRYPTO, "CC"}, {DXEMEM_MEMORY_RUNTIME, "RUNTIME"},
-  };
-  size_t used = 0;
-  buffer[0] = '\0';
-  for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
-    if ((attribute & bits[i].bit) != 0 && used < size) {
-      int n = snprintf(buffer + used, size - used, "%s%s", used ? "|" : "",
-                       bits[i].name);
-      used += n > 0 ? (size_t)n : 0;
+/* The summary's order and labels ("  BS_Code   : "). */
+static const struct {
+  uint32_t type;
+  const char *label;
+} shell_summary[] = {
+    {DXEMEM_RESERVED_MEMORY_TYPE, "Reserved  "},
+    {DXEMEM_LOADER_CODE, "LoaderCode"},
+    {DXEMEM_LOADER_DATA, "LoaderData"},
+    {DXEMEM_BOOT_SERVICES_CODE, "BS_Code   "},
+    {DXEMEM_BOOT_SERVICES_DATA, "BS_Data   "},
+    {DXEMEM_RUNTIME_SERVICES_CODE, "RT_Code   "},
+    {DXEMEM_RUNTIME_SERVICES_DATA, "RT_Data   "},
+    {DXEMEM_ACPI_RECLAIM_MEMORY, "ACPI_Recl "},
+    {DXEMEM_ACPI_MEMORY_NVS, "ACPI_NVS  "},
+    {DXEMEM_MEMORY_MAPPED_IO, "MMIO      "},
+    {DXEMEM_MEMORY_MAPPED_IO_PORT_SPACE, "MMIO_Port "},
+    {DXEMEM_PAL_CODE, "PalCode   "},
+    {DXEMEM_UNACCEPTED_MEMORY_TYPE, "Unaccepted"},
+    {DXEMEM_CONVENTIONAL_MEMORY, "Available "},
+    {DXEMEM_PERSISTENT_MEMORY, "Persistent"},
+};
+
+/* PrintLib's "%,Nld": digits grouped by commas, right-aligned in width. */
+static void comma_number(char *buffer, size_t size, uint64_t value,
+                         int width) {
+  char digits[32], grouped[40];
+  int n = snprintf(digits, sizeof(digits), "%" PRIu64, value);
+  size_t g = 0;
+  for (int i = 0; i < n; i++) {
+    if (i != 0 && (n - i) % 3 == 0) {
+      grouped[g++] = ',';
     }
+    grouped[g++] = digits[i];
   }
+  grouped[g] = '\0';
+  snprintf(buffer, size, "%*s", width, grouped);
 }
 
-/* Last byte of pages at start, clamped to 2^64 - 1 for absurd counts; a
- * 0-page descriptor shows its start. */
-static uint64_t last_byte(uint64_t start, uint64_t pages) {
-  if (pages == 0) {
-    return start;
-  }
-  if (pages > (UINT64_MAX - start) / DXEMEM_PAGE_SIZE) {
-    return UINT64_MAX;
-  }
-  return start + pages * DXEMEM_PAGE_SIZE - 1;
-}
+/* An OEM or OS type's running total, kept sorted by type like the shell's
+ * list. */
+typedef struct other_total {
+  uint32_t type;
+  uint64_t pages;
+} other_total;
 
-static void print_map_table(FILE *out, const trace_outcome *outcome) {
-  uint64_t count = outcome->map_size / outcome->descriptor_size;
-  fprintf(out, RESULT_INDENT "%" PRIu64 " descriptor%s, key 0x%" PRIx64 "\n",
-          count, count == 1 ? "" : "s", outcome->map_key);
-  if (count == 0) {
+#define OTHER_TYPES_MAX 64
+
+static void add_other(other_total *others, size_t *count, uint32_t type,
+                      uint64_t pages) {
+  size_t i = 0;
+  while (i < *count && others[i].type < type) {
+    i++;
+  }
+  if (i < *count && others[i].type == type) {
+    others[i].pages += pages;
     return;
   }
-  fprintf(out, RESULT_INDENT "%-18s  %-18s  %12s  %10s  %-26s  %s\n", "start",
-          "end", "pages", "size", "type", "attributes");
+  if (*count == OTHER_TYPES_MAX) {
+    return;
+  }
+  memmove(&others[i + 1], &others[i], (*count - i) * sizeof(others[0]));
+  others[i] = (other_total){type, pages};
+  *count += 1;
+}
+
+static void print_memmap(FILE *out, const trace_outcome *outcome,
+                         const char *indent, bool all_totals) {
+  uint64_t per_type[DXEMEM_MAX_MEMORY_TYPE] = {0};
+  other_total others[OTHER_TYPES_MAX];
+  size_t other_count = 0;
+  uint64_t total = 0;
+  fprintf(out,
+          "%sType       Start            End              # Pages          "
+          "Attributes\n",
+          indent);
   for (uint64_t offset = 0; offset < outcome->map_size;
        offset += outcome->descriptor_size) {
     dxemem_memory_descriptor d;
     memcpy(&d, outcome->descriptors + offset, sizeof(d));
-    char type[11], size[24], flags[96];
-    size_text(d.number_of_pages, size, sizeof(size));
-    attribute_text(d.attribute, flags, sizeof(flags));
-    uint64_t end = last_byte(d.physical_start, d.number_of_pages);
-    fprintf(out,
-            RESULT_INDENT "0x%016" PRIx64 "  0x%016" PRIx64 "  %12" PRIu64
-                          "  %10s  %-26s  0x%016" PRIx64 " %s\n",
-            d.physical_start, end, d.number_of_pages, size,
-            trace_type_text(d.type, type), d.attribute, flags);
+    uint64_t end = d.physical_start + d.number_of_pages * DXEMEM_PAGE_SIZE - 1;
+    if (d.type < DXEMEM_MAX_MEMORY_TYPE) {
+      per_type[d.type] += d.number_of_pages;
+      total += counts_toward_total(d.type) ? d.number_of_pages : 0;
+      fprintf(out, "%s%-10s %016" PRIX64 "-%016" PRIX64 " %016" PRIX64
+                   " %016" PRIX64 "\n",
+              indent, shell_type_names[d.type], d.physical_start, end,
+              d.number_of_pages, d.attribute);
+    } else {
+      total += d.number_of_pages;
+      add_other(others, &other_count, d.type, d.number_of_pages);
+      fprintf(out, "%s%08" PRIx32 "   %016" PRIX64 "-%016" PRIX64 " %016" PRIX64
+                   " %016" PRIX64 "\n",
+              indent, d.type, d.physical_start, end, d.number_of_pages,
+              d.attribute);
+    }
+  }
+  char pages[32], bytes[40];
+  fprintf(out, "%s \n", all_totals ? "" : indent);
+  for (size_t i = 0; i < sizeof(shell_summary) / sizeof(shell_summary[0]);
+       i++) {
+    uint64_t n = per_type[shell_summary[i].type];
+    if (!all_totals && n == 0) {
+      continue;
+    }
+    comma_number(pages, sizeof(pages), n, 14);
+    comma_number(bytes, sizeof(bytes), n * DXEMEM_PAGE_SIZE, 0);
+    fprintf(out, "%s  %s: %s Pages (%s Bytes)\n", indent,
+            shell_summary[i].label, pages, bytes);
+  }
+  for (size_t i = 0; i < other_count; i++) {
+    comma_number(pages, sizeof(pages), others[i].pages, 14);
+    comma_number(bytes, sizeof(bytes), others[i].pages * DXEMEM_PAGE_SIZE, 0);
+    fprintf(out, "%s  %08" PRIx32 "  : %s Pages (%s Bytes)\n", indent,
+            others[i].type, pages, bytes);
+  }
+  fprintf(out, "%s              -------------- \n", indent);
+  comma_number(pages, sizeof(pages), total * DXEMEM_PAGE_SIZE / (1u << 20), 14);
+  comma_number(bytes, sizeof(bytes), total * DXEMEM_PAGE_SIZE, 0);
+  fprintf(out, "%sTotal Memory: %s MB (%s Bytes)\n", indent, pages, bytes);
+}
+
+void trace_print_shell_memmap(FILE *out, const trace_command *command,
+                              const trace_outcome *outcome) {
+  if (command->op == TRACE_OP_MAP && outcome->status == DXEMEM_SUCCESS &&
+      outcome->descriptors != NULL) {
+    print_memmap(out, outcome, "", true);
   }
 }
 
+/* ---- statistics -------------------------------------------------------- */
+
 static void print_stats_table(FILE *out, const trace_stats *stats) {
   char type[11];
-  fprintf(out, RESULT_INDENT "%-26s  %-18s  %-18s  %10s  %10s  %4s  %s\n",
-          "type", "bin base", "bin max", "bin pages", "cur pages", "info",
-          "flags");
+  bool any = false;
   for (uint32_t i = 0; i < DXEMEM_MAX_MEMORY_TYPE; i++) {
     const dxemem_type_statistics *row = &stats->types[i];
+    bool has_bin = row->number_of_pages != 0;
+    if (!has_bin && row->current_number_of_pages == 0) {
+      continue;
+    }
+    if (!any) {
+      fprintf(out, RESULT_INDENT "%-26s  %-23s  %8s  %8s\n",
+            "type (binned or in use)", "bin", "bin pg", "used pg");
+      any = true;
+    }
+    char bin[40];
+    if (has_bin) {
+      snprintf(bin, sizeof(bin), "0x%" PRIx64 "-0x%" PRIx64,
+               row->base_address, row->maximum_address);
+    } else {
+      snprintf(bin, sizeof(bin), "none");
+    }
+    const char *flag = row->runtime ? "  runtime" : row->special ? "  special" : "";
     fprintf(out,
-            RESULT_INDENT "%-26s  0x%016" PRIx64 "  0x%016" PRIx64
-                          "  %10" PRIu64 "  %10" PRIu64 "  %4" PRIu64
-                          "  %s%s\n",
-            trace_type_text(i, type), row->base_address, row->maximum_address,
-            row->number_of_pages, row->current_number_of_pages,
-            row->information_index, row->special ? "special " : "",
-            row->runtime ? "runtime" : "");
+            RESULT_INDENT "%-26s  %-23s  %8" PRIu64 "  %8" PRIu64 "%s\n",
+            trace_type_text(i, type), bin, row->number_of_pages,
+            row->current_number_of_pages, flag);
   }
-  fprintf(out, RESULT_INDENT "%-26s  0x%016" PRIx64 "  0x%016" PRIx64 "\n",
-          "default range", stats->default_base, stats->default_maximum);
-  fprintf(out, RESULT_INDENT "gMemoryTypeInformation:\n");
+  if (!any) {
+    fprintf(out, RESULT_INDENT "no type has a bin or pages in use\n");
+  }
+  if (stats->default_maximum == UINT64_MAX) {
+    fprintf(out, RESULT_INDENT
+            "default range: the whole address space (no bins placed yet)\n");
+  } else {
+    fprintf(out,
+            RESULT_INDENT "default range: up to 0x%016" PRIx64
+                          ", just below the lowest bin;\n" RESULT_INDENT
+                          "  types without a bin, and full bins, search "
+                          "there first, top down\n",
+            stats->default_maximum);
+  }
+  if (stats->default_base != UINT64_MAX) {
+    fprintf(out,
+            RESULT_INDENT "  lowest page it has handed out: 0x%016" PRIx64
+                          "\n",
+            stats->default_base);
+  }
+  fprintf(out, RESULT_INDENT
+          "gMemoryTypeInformation (the slots before the terminator):\n");
   for (size_t i = 0; i <= DXEMEM_MAX_MEMORY_TYPE; i++) {
-    fprintf(out, RESULT_INDENT "  [%2zu] %-26s %" PRIu32 " pages\n", i,
+    if (stats->info[i].type == DXEMEM_MAX_MEMORY_TYPE) {
+      fprintf(out, RESULT_INDENT "  [%2zu] EfiMaxMemoryType ends the table\n",
+              i);
+      break;
+    }
+    fprintf(out, RESULT_INDENT "  [%2zu] %-26s %10" PRIu32 " pages\n", i,
             trace_type_text(stats->info[i].type, type),
             stats->info[i].number_of_pages);
   }
@@ -224,26 +353,13 @@ static void print_pool_table(FILE *out, const trace_pool_stats *stats) {
   }
 }
 
-void trace_print_human_outcome(FILE *out, const trace_command *command,
-                               const trace_outcome *outcome) {
+/* ---- results ----------------------------------------------------------- */
+
+void trace_print_human_result(FILE *out, const trace_command *command,
+                              const trace_outcome *outcome) {
   char status[19];
   const char *status_text = trace_status_text(outcome->status, status);
   switch (command->op) {
-  case TRACE_OP_REGION:
-  case TRACE_OP_GRANULARITY:
-  case TRACE_OP_BINS:
-  case TRACE_OP_BINRANGE:
-  case TRACE_OP_GUARD:
-  case TRACE_OP_ADD:
-  case TRACE_OP_FREE:
-  case TRACE_OP_ATTR:
-  case TRACE_OP_TERMINATE:
-  case TRACE_OP_FREEPOOL:
-    fprintf(out, RESULT_INDENT "-> %s\n", status_text);
-    break;
-  case TRACE_OP_POOLSTATS:
-    print_pool_table(out, outcome->pool_stats);
-    break;
   case TRACE_OP_ALLOC:
   case TRACE_OP_POOL:
     if (outcome->status == DXEMEM_SUCCESS) {
@@ -254,14 +370,22 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
     }
     break;
   case TRACE_OP_MAP:
-    fprintf(out, RESULT_INDENT "-> %s, size 0x%" PRIx64 "\n", status_text,
-            outcome->map_size);
-    if (outcome->status == DXEMEM_SUCCESS && outcome->descriptors != NULL) {
-      print_map_table(out, outcome);
+    if (outcome->status == DXEMEM_SUCCESS) {
+      uint64_t count = outcome->descriptor_size != 0
+                           ? outcome->map_size / outcome->descriptor_size
+                           : 0;
+      fprintf(out,
+              RESULT_INDENT "-> %s, %" PRIu64 " descriptor%s, key 0x%" PRIx64
+                            ", size 0x%" PRIx64 "\n",
+              status_text, count, count == 1 ? "" : "s", outcome->map_key,
+              outcome->map_size);
+    } else {
+      fprintf(out, RESULT_INDENT "-> %s, size 0x%" PRIx64 "\n", status_text,
+              outcome->map_size);
     }
     break;
   case TRACE_OP_STATS:
-    print_stats_table(out, outcome->stats);
+    fprintf(out, RESULT_INDENT "-> statistics read\n");
     break;
   case TRACE_OP_FILL:
   case TRACE_OP_FILLB:
@@ -282,5 +406,32 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
             outcome->guarded ? ", guarded (bit set)" : "",
             outcome->rp ? "not present (RP)" : "present");
     break;
+  default:
+    fprintf(out, RESULT_INDENT "-> %s\n", status_text);
+    break;
+  }
+  /* The reason, one indented line per line of it. */
+  for (const char *why = outcome->why; why != NULL && *why != '\0';) {
+    const char *end = strchr(why, '\n');
+    int length = end != NULL ? (int)(end - why) : (int)strlen(why);
+    fprintf(out, RESULT_INDENT "   %.*s\n", length, why);
+    why = end != NULL ? end + 1 : why + length;
+  }
+}
+
+void trace_print_human_outcome(FILE *out, const trace_command *command,
+                               const trace_outcome *outcome) {
+  if (command->op == TRACE_OP_STATS) {
+    print_stats_table(out, outcome->stats);
+    return;
+  }
+  if (command->op == TRACE_OP_POOLSTATS) {
+    print_pool_table(out, outcome->pool_stats);
+    return;
+  }
+  trace_print_human_result(out, command, outcome);
+  if (command->op == TRACE_OP_MAP && outcome->status == DXEMEM_SUCCESS &&
+      outcome->descriptors != NULL && outcome->map_size != 0) {
+    print_memmap(out, outcome, RESULT_INDENT, false);
   }
 }

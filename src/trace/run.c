@@ -31,6 +31,8 @@ typedef struct runner {
   /* Human view: the command not printed yet; it is printed by its first
    * event or its result, so a line that fails early prints nothing. */
   const trace_command *unprinted;
+  uint32_t last_recursion; /* of the command's previous event */
+  char why[TRACE_MESSAGE_MAX]; /* a failure's reason, for the human view */
 } runner;
 
 /* Where a free/fill/check lands once its reference is resolved. */
@@ -51,14 +53,18 @@ static trace_exit fail(runner *r, trace_exit status, const char *format, ...) {
   const char *kind = status == TRACE_EXIT_TRACE_ERROR    ? "error"
                      : status == TRACE_EXIT_HOST_FAILURE ? "host failure"
                                                          : "invariant";
-  fflush(r->options->out);
-  fprintf(r->options->err, "%" PRIu64 ": %s: ", r->line, kind);
+  char message[TRACE_MESSAGE_MAX + 128];
   va_list args;
   va_start(args, format);
-  vfprintf(r->options->err, format, args);
+  vsnprintf(message, sizeof(message), format, args);
   va_end(args);
-  fputc('\n', r->options->err);
+  fflush(r->options->out);
+  fprintf(r->options->err, "%" PRIu64 ": %s: %s\n", r->line, kind, message);
   fflush(r->options->err);
+  const trace_observer *observer = r->options->observer;
+  if (observer != NULL && observer->stopped != NULL) {
+    observer->stopped(observer->context, r->line, kind, message);
+  }
   return status;
 }
 
@@ -134,11 +140,16 @@ static void on_event(void *context, const dxemem_event *event) {
   if (event->kind == DXEMEM_EVENT_HAZARD) {
     warn_hazard(r, event);
   }
-  if (r->options->check_output || !r->options->events) {
-    return;
+  const trace_observer *observer = r->options->observer;
+  if (observer != NULL && observer->event != NULL) {
+    observer->event(observer->context, event);
   }
-  print_pending_command(r);
-  trace_print_human_event(r->options->out, event);
+  if (!r->options->check_output && !r->options->shell_format &&
+      r->options->events) {
+    print_pending_command(r);
+    trace_print_human_event(r->options->out, event, r->last_recursion);
+  }
+  r->last_recursion = event->recursion;
 }
 
 static trace_exit run_region(runner *r, const trace_command *command) {
@@ -160,6 +171,15 @@ static trace_exit run_region(runner *r, const trace_command *command) {
   }
   r->region_base = command->region.base;
   r->region_bytes = command->region.bytes;
+  if (r->options->bins_override_set) {
+    status = dxemem_set_memory_type_information(
+        r->instance.allocator, r->options->bins_override,
+        r->options->bins_override_count);
+    if (status != DXEMEM_SUCCESS) {
+      return unexpected_status(r, "dxemem_set_memory_type_information",
+                               status);
+    }
+  }
   return TRACE_EXIT_OK;
 }
 
@@ -176,6 +196,10 @@ static trace_exit run_setup(runner *r, const trace_command *command,
     }
     return TRACE_EXIT_OK;
   case TRACE_OP_BINS:
+    if (r->options->bins_override_set) { /* this boot's bins are set */
+      outcome->status = DXEMEM_SUCCESS;
+      return TRACE_EXIT_OK;
+    }
     outcome->status = dxemem_set_memory_type_information(
         d, command->bins.entries, command->bins.count);
     if (outcome->status != DXEMEM_SUCCESS) {
@@ -246,6 +270,7 @@ static trace_exit run_free(runner *r, const trace_command *command,
   }
   uint64_t pages =
       command->free.has_pages ? command->free.pages : ref.binding->pages;
+  outcome->address = ref.address; /* for the reason of a failure */
   outcome->status =
       dxemem_free_pages(r->instance.allocator, ref.address, pages);
   return TRACE_EXIT_OK;
@@ -640,14 +665,28 @@ static trace_exit run_all(runner *r, trace_reader *reader) {
                   strerror(errno));
     }
     r->line = command.line;
-    r->unprinted = options->check_output ? NULL : &command;
+    r->unprinted =
+        options->check_output || options->shell_format ? NULL : &command;
+    r->last_recursion = 0;
+    uint64_t key_used = r->last_map_key;
     trace_outcome outcome = {0};
     trace_exit exit_status = run_command_caught(r, &command, &outcome);
     if (exit_status != TRACE_EXIT_OK) {
       return exit_status;
     }
+    if (!options->check_output &&
+        trace_explain_failure(&command, &outcome, r->instance.allocator,
+                              key_used, r->why, sizeof(r->why))) {
+      outcome.why = r->why;
+    }
+    if (options->observer != NULL && options->observer->command != NULL) {
+      options->observer->command(options->observer->context, &command,
+                                 &outcome, r->instance.allocator);
+    }
     if (options->check_output) {
       trace_print_check(options->out, &command, &outcome);
+    } else if (options->shell_format) {
+      trace_print_shell_memmap(options->out, &command, &outcome);
     } else {
       print_pending_command(r);
       trace_print_human_outcome(options->out, &command, &outcome);

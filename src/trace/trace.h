@@ -275,6 +275,7 @@ typedef struct trace_outcome {
   const trace_pool_stats *pool_stats; /* poolstats only */
   /* guardpage: IsGuardPage, IsMemoryGuarded, the CPU protocol's RP */
   bool guard_page, guarded, rp;
+  const char *why; /* a failure's reason in words, or NULL (human view) */
 } trace_outcome;
 
 /* Writes "0x" and 8 hex digits, or the UEFI name for 0..16, into buffer
@@ -286,13 +287,38 @@ const char *trace_status_text(dxemem_status status, char *buffer);
 void trace_format_command(const trace_command *command, char *buffer,
                           size_t size);
 
+/* The human view's width: every line it prints fits in this many columns
+ * (addresses below 2^40). */
+#define TRACE_HUMAN_COLUMNS 100
+
+/* A short label for a type ("BS data", "free", "RT code", "OEM", ...). */
+const char *trace_type_label(uint32_t type);
+
 /* The `--check` block of one command (nothing for setup commands). */
 void trace_print_check(FILE *out, const trace_command *command,
                        const trace_outcome *outcome);
 /* Human view: the command, then (from the event callback) its events, then
  * its result with a table after `map` and `stats`. */
 void trace_print_human_command(FILE *out, const trace_command *command);
-void trace_print_human_event(FILE *out, const dxemem_event *event);
+/* previous_recursion: the recursion depth of the command's event before
+ * this one (0 for its first), so the start of a refuel can be explained. */
+void trace_print_human_event(FILE *out, const dxemem_event *event,
+                             uint32_t previous_recursion);
+/* The result line(s) of a command (with the reason for a failure), without
+ * the tables. */
+void trace_print_human_result(FILE *out, const trace_command *command,
+                              const trace_outcome *outcome);
+/* `--format shell`: a successful `map` exactly as the UEFI shell's memmap
+ * prints it (LF line ends; the shell writes CR LF); nothing otherwise. */
+void trace_print_shell_memmap(FILE *out, const trace_command *command,
+                              const trace_outcome *outcome);
+/* Why a call failed, in words, where dxemem can tell (a stale map key, a
+ * runtime entry freed off the granularity, an address inside another
+ * type's bin, ...): writes buffer and returns true, else false. key_used
+ * is the key `terminate` passed. Reads d, changes nothing. */
+bool trace_explain_failure(const trace_command *command,
+                           const trace_outcome *outcome, dxemem *d,
+                           uint64_t key_used, char *buffer, size_t size);
 void trace_print_human_outcome(FILE *out, const trace_command *command,
                                const trace_outcome *outcome);
 
@@ -323,6 +349,7 @@ typedef struct trace_run_options {
   bool verify;       /* dxemem_check() after every command */
   bool events;       /* human view: print the allocator's events */
   bool guard_faults; /* back guard pages with PROT_NONE (heap guard) */
+  bool shell_format; /* print only each map, as the UEFI shell's memmap */
   FILE *out;         /* results */
   FILE *err;         /* `LINE: error: ...` and other diagnostics */
   uint32_t reference; /* dxemem_reference of the instance `region` makes */
@@ -332,7 +359,26 @@ typedef struct trace_run_options {
    * the instance goes away (not called when `region` never ran). */
   void (*at_end)(void *context, dxemem *d);
   void *at_end_context;
+  /* Optional observer (the HTML, SVG and multi-boot views): sees every
+   * event, every command that ran with its outcome and the instance, and
+   * the message of the error that stops a run. */
+  const struct trace_observer *observer;
+  /* Optional: gMemoryTypeInformation for this boot, used instead of the
+   * trace's `bins` (applied right after `region`; the multi-boot view). */
+  const dxemem_memory_type_information *bins_override;
+  size_t bins_override_count;
+  bool bins_override_set;
 } trace_run_options;
+
+typedef struct trace_observer {
+  void *context;
+  void (*event)(void *context, const dxemem_event *event);
+  /* d is NULL for nothing; the outcome is valid during the call only. */
+  void (*command)(void *context, const trace_command *command,
+                  const trace_outcome *outcome, dxemem *d);
+  void (*stopped)(void *context, uint64_t line, const char *kind,
+                  const char *message);
+} trace_observer;
 
 /* Runs the trace to its end or its first error and returns the exit
  * status. Output of earlier lines is flushed before a diagnostic. */

@@ -218,15 +218,17 @@ static void test_human_view(void **state) {
   alloc.alloc.pages = 4;
   strcpy(alloc.alloc.name, "bs");
   trace_print_human_command(c->file, &alloc);
-  dxemem_event refuel = {.kind = DXEMEM_EVENT_REFUEL, .start = 0x1ff000};
-  trace_print_human_event(c->file, &refuel);
+  dxemem_event refuel = {.kind = DXEMEM_EVENT_REFUEL,
+                         .start = 0x1ff000,
+                         .function = "AllocateMemoryMapEntry"};
+  trace_print_human_event(c->file, &refuel, 0);
   trace_outcome outcome = {.address = 0x1fb000};
   trace_print_human_outcome(c->file, &alloc, &outcome);
   const char *text = captured(c);
   assert_non_null(
       strstr(text, "     7  alloc any EfiBootServicesData 0x4 @bs\n"));
-  assert_non_null(strstr(text, "          refuel      map entry page at "
-                               "0x00000000001ff000\n"));
+  assert_non_null(strstr(text, "          AllocateMemoryMapEntry page 0x1ff000 "
+                               "becomes 64 free map entries\n"));
   assert_non_null(strstr(text, "-> EFI_SUCCESS at 0x00000000001fb000\n"));
 
   unsigned char buffer[0x30];
@@ -243,11 +245,98 @@ static void test_human_view(void **state) {
   trace_command map_command = command_at(TRACE_OP_MAP, 8);
   trace_print_human_outcome(c->file, &map_command, &map);
   text = captured(c);
-  assert_non_null(strstr(text, "1 descriptor, key 0x2\n"));
-  assert_non_null(strstr(text, "0x0000000000100000  0x000000000027ffff"));
-  assert_non_null(strstr(text, "1.5 MiB"));
-  assert_non_null(strstr(text, "EfiConventionalMemory"));
-  assert_non_null(strstr(text, "UC|WC|WT|WB"));
+  assert_non_null(strstr(text, "1 descriptor, key 0x2, size 0x30\n"));
+  assert_non_null(strstr(text, "\n        Available  0000000000100000-"
+                               "000000000027FFFF 0000000000000180 "
+                               "000000000000000F\n"));
+  assert_non_null(
+      strstr(text, "  Available :            384 Pages (1,572,864 Bytes)\n"));
+  assert_non_null(strstr(
+      text, "Total Memory:              1 MB (1,572,864 Bytes)\n"));
+  /* Only types with pages are totalled in the readable view. */
+  assert_null(strstr(text, "BS_Code"));
+}
+
+/* A nested event is indented two columns per recursion level, and the
+ * first one of a refuel is preceded by why it happens. */
+static void test_events_nest_by_recursion(void **state) {
+  capture *c = *state;
+  dxemem_event convert = {.kind = DXEMEM_EVENT_CONVERT_TYPE,
+                          .type = DXEMEM_BOOT_SERVICES_DATA,
+                          .start = 0x1ff000,
+                          .end = 0x1fffff,
+                          .depth = 1,
+                          .recursion = 1,
+                          .function = "CoreConvertPagesEx"};
+  trace_print_human_event(c->file, &convert, 0);
+  dxemem_event push = convert;
+  push.kind = DXEMEM_EVENT_STACK_PUSH;
+  push.depth = 2;
+  push.function = "CoreAddRange";
+  trace_print_human_event(c->file, &push, 1);
+  dxemem_event pop = {.kind = DXEMEM_EVENT_STACK_POP,
+                      .type = DXEMEM_CONVENTIONAL_MEMORY,
+                      .start = 0x100000,
+                      .end = 0x1fefff,
+                      .depth = 0,
+                      .entry_address = 0x1ff040,
+                      .function = "CoreFreeMemoryMapStack"};
+  trace_print_human_event(c->file, &pop, 1);
+  const char *text = captured(c);
+  assert_string_equal(
+      text, "          AllocateMemoryMapEntry no free entry for stack[0]: "
+            "refuel with one page\n"
+            "            CoreConvertPagesEx     convert 0x1ff000-0x1fffff to "
+            "EfiBootServicesData\n"
+            "            CoreAddRange           push stack[1] BS data "
+            "0x1ff000-0x1fffff\n"
+            "          CoreFreeMemoryMapStack pop stack[0] -> entry 0x1ff040: "
+            "free 0x100000-0x1fefff\n");
+}
+
+/* --format shell: the UEFI shell's memmap, byte for byte (LF ends). */
+static void test_shell_memmap(void **state) {
+  capture *c = *state;
+  unsigned char buffer[0x60];
+  dxemem_memory_descriptor d[2] = {
+      {.type = 4, .physical_start = 0x100000, .number_of_pages = 0x10,
+       .attribute = 0xf},
+      {.type = 0x80000001u, .physical_start = 0x110000,
+       .number_of_pages = 0x1000, .attribute = 0x800000000000000f}};
+  memset(buffer, 0, sizeof(buffer));
+  memcpy(buffer, &d[0], sizeof(d[0]));
+  memcpy(buffer + 0x30, &d[1], sizeof(d[1]));
+  trace_outcome map = {.map_size = 0x60, .descriptor_size = 0x30,
+                       .descriptor_version = 1, .descriptors = buffer};
+  trace_command map_command = command_at(TRACE_OP_MAP, 3);
+  trace_print_shell_memmap(c->file, &map_command, &map);
+  assert_string_equal(
+      captured(c),
+      "Type       Start            End              # Pages          "
+      "Attributes\n"
+      "BS_Data    0000000000100000-000000000010FFFF 0000000000000010 "
+      "000000000000000F\n"
+      "80000001   0000000000110000-000000000110FFFF 0000000000001000 "
+      "800000000000000F\n"
+      " \n"
+      "  Reserved  :              0 Pages (0 Bytes)\n"
+      "  LoaderCode:              0 Pages (0 Bytes)\n"
+      "  LoaderData:              0 Pages (0 Bytes)\n"
+      "  BS_Code   :              0 Pages (0 Bytes)\n"
+      "  BS_Data   :             16 Pages (65,536 Bytes)\n"
+      "  RT_Code   :              0 Pages (0 Bytes)\n"
+      "  RT_Data   :              0 Pages (0 Bytes)\n"
+      "  ACPI_Recl :              0 Pages (0 Bytes)\n"
+      "  ACPI_NVS  :              0 Pages (0 Bytes)\n"
+      "  MMIO      :              0 Pages (0 Bytes)\n"
+      "  MMIO_Port :              0 Pages (0 Bytes)\n"
+      "  PalCode   :              0 Pages (0 Bytes)\n"
+      "  Unaccepted:              0 Pages (0 Bytes)\n"
+      "  Available :              0 Pages (0 Bytes)\n"
+      "  Persistent:              0 Pages (0 Bytes)\n"
+      "  80000001  :          4,096 Pages (16,777,216 Bytes)\n"
+      "              -------------- \n"
+      "Total Memory:             16 MB (16,842,752 Bytes)\n");
 }
 
 int main(void) {
@@ -257,6 +346,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_map, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
       cmocka_unit_test_setup_teardown(test_human_view, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_events_nest_by_recursion, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_shell_memmap, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

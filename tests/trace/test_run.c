@@ -227,14 +227,15 @@ static void test_human_view_with_events(void **state) {
                             false, false, true);
   trace_exit status = result->status;
   const char *add = strstr(result->out, "     2  add EfiConventionalMemory");
-  const char *event = strstr(result->out, "\n          add range ");
+  const char *event =
+      strstr(result->out, "\n          CoreAddRange           add free ");
   const char *alloc = strstr(result->out, "     3  alloc any");
   bool in_order = add != NULL && event != NULL && alloc != NULL &&
                   add < event && event < alloc;
   bool alloc_result =
       strstr(result->out, "-> EFI_SUCCESS at 0x00000000001fb000") != NULL;
   /* the failing line printed nothing, not even its command */
-  bool silent_failure = strstr(result->out, "free") == NULL;
+  bool silent_failure = strstr(result->out, "free @") == NULL;
   bool reported = strstr(result->err, "4: error: unknown name @nope") != NULL;
   if (!(in_order && alloc_result && silent_failure && reported)) {
     print_error("--- out:\n%s--- err:\n%s", result->out, result->err);
@@ -328,14 +329,14 @@ static void test_pool_human_view(void **state) {
                             false, true, true);
   assert_int_equal(result->status, TRACE_EXIT_OK);
   static const char *const want[] = {
-      "pool pages  0x00000000001fe000-0x00000000001fefff EfiBootServicesData",
-      "pool carve  0x00000000001fe080 block of 2688 bytes",
-      "pool reuse  0x00000000001fef00 block of 256 bytes",
+      "pool pages 0x1fe000-0x1fefff for EfiBootServicesData",
+      "carve 0x1fe080, a block of 2688 bytes",
+      "reuse 0x1fef00, a free block of 256 bytes",
       "-> EFI_SUCCESS at 0x00000000001fe018",
       "-> filled",
       "-> ok",
       "EfiBootServicesData",
-      "pool return 0x00000000001fe000-0x00000000001fefff EfiBootServicesData",
+      "give back pool pages 0x1fe000-0x1fefff (EfiBootServicesData)",
   };
   for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
     if (strstr(result->out, want[i]) == NULL) {
@@ -344,6 +345,49 @@ static void test_pool_human_view(void **state) {
     }
   }
   free(result);
+}
+
+/* Failures say why in words where dxemem knows. */
+static void test_failures_explained(void **state) {
+  (void)state;
+  replay *result = run_with("region 0x100000 0x400000\n"
+                            "granularity 65536\n"
+                            "bins EfiRuntimeServicesData:16\n"
+                            "add EfiConventionalMemory 0x100000 0x400\n"
+                            "map\n"
+                            "alloc any EfiBootServicesData 1\n"
+                            "terminate\n"
+                            "alloc addr EfiRuntimeServicesData 1 0x101000\n"
+                            "alloc any EfiRuntimeServicesData 1 @rt\n"
+                            "free @rt+0x1000 1\n"
+                            "alloc addr EfiBootServicesData 1 0x4e0000\n"
+                            "free 0x200000 1\n"
+                            "alloc any EfiConventionalMemory 1\n",
+                            false, false, false);
+  const char *out = result->out;
+  bool stale = strstr(out, "stale map key 0x") != NULL;
+  bool unaligned_alloc = strstr(out, "64 KiB runtime granularity: 0x101000") !=
+                         NULL;
+  bool unaligned_free =
+      strstr(out, "entry of EfiRuntimeServicesData, freed in 64 KiB") !=
+      NULL;
+  bool in_bin = strstr(out, "lies in the bin of EfiRuntimeServicesData") != NULL;
+  bool already_free = strstr(out, "0x200000 is free memory already") != NULL;
+  bool bad_type = strstr(out, "EfiConventionalMemory cannot be allocated") !=
+                  NULL;
+  if (!(stale && unaligned_alloc && unaligned_free && in_bin &&
+        already_free && bad_type)) {
+    print_error("--- out:\n%s--- err:\n%s", result->out, result->err);
+  }
+  trace_exit status = result->status;
+  free(result);
+  assert_int_equal(status, TRACE_EXIT_OK);
+  assert_true(stale);
+  assert_true(unaligned_alloc);
+  assert_true(unaligned_free);
+  assert_true(in_bin);
+  assert_true(already_free);
+  assert_true(bad_type);
 }
 
 int main(void) {
@@ -357,6 +401,7 @@ int main(void) {
       cmocka_unit_test(test_human_view_with_events),
       cmocka_unit_test(test_pool_commands),
       cmocka_unit_test(test_pool_human_view),
+      cmocka_unit_test(test_failures_explained),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
