@@ -147,6 +147,20 @@ const char *dxemem_reference_name(uint32_t reference);
 bool dxemem_reference_from_name(const char *name, uint32_t *out);
 /* The reference an instance models (DXEMEM_REFERENCE_COUNT if d is bad). */
 uint32_t dxemem_get_reference(const dxemem *d);
+/* How much of the allocator's own structures a call verifies before it
+ * trusts them (docs/speed.md, "Check levels"). */
+typedef enum dxemem_check_level {
+  /* Default: the entries a call reads or relinks (the one found, its list
+   * neighbours, merge partners, the free-list head) are checked
+   * (signature, seal, links) before use. A scribble there is reported with
+   * its address and the call changes nothing; a scribble elsewhere is
+   * found by the first call that touches it, or by dxemem_check(). */
+  DXEMEM_CHECK_TOUCHED = 0,
+  /* Every call first walks both lists and checks every entry, and the
+   * index against the list: O(n) per call. Test fixtures, --verify and the
+   * fuzzers use it. The list path always verifies at this level. */
+  DXEMEM_CHECK_FULL = 1
+} dxemem_check_level;
 
 typedef struct dxemem_config {
   uint64_t region_base;      /* physical base, page aligned (0 allowed) */
@@ -171,7 +185,29 @@ typedef struct dxemem_config {
   void (*set_memory_attributes)(void *cpu_context, uint64_t base,
                                 uint64_t length, uint64_t attributes);
   void *cpu_context;
+  /* ---- speed: the address-ordered index and the check level ----------
+   * With index storage (dxemem_index_size bytes, 8-byte aligned, caller
+   * memory that dxemem owns until destroy) every call is O(log n) in the
+   * map entries; without it, or with list_path, dxemem runs edk2's plain
+   * list walks (the reference implementation: same results, O(n)). */
+  void *index_storage;
+  size_t index_storage_size;
+  bool list_path;
+  dxemem_check_level check_level;
 } dxemem_config;
+
+/* Bytes of index storage for a map of up to max_entries pool entries:
+ * DXEMEM_INDEX_BYTES_PER_ENTRY per entry, in blocks of 64 (one refuel page),
+ * plus DXEMEM_INDEX_BYTES_PER_PAGE per refuel page. Past that many entries
+ * the instance drops its index and goes on with the list walks. */
+#define DXEMEM_INDEX_BYTES_PER_ENTRY 32u
+#define DXEMEM_INDEX_BYTES_PER_PAGE 24u
+size_t dxemem_index_size(uint64_t max_entries);
+/* Entries a region can ever need: one per 4 KiB page plus the map stack
+ * and two refuel pages of slack (every non-empty entry covers a page). */
+uint64_t dxemem_index_entries_for_region(uint64_t region_size);
+/* True while the instance answers through its index. */
+bool dxemem_index_active(const dxemem *d);
 
 /* ---- lifetime ---------------------------------------------------------- */
 

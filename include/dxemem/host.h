@@ -59,13 +59,17 @@ typedef struct dxemem_host_instance {
   /* The CPU protocol model behind the heap guard (see "heap guard on the
    * host" below); NULL when the caller gave its own callback. */
   struct dxemem_host_cpu *cpu;
+  void *index;      /* mapped index storage, or NULL */
+  size_t index_size;
 } dxemem_host_instance;
 
-/* Maps config->region_base/region_size, allocates instance storage and
- * creates the instance with a copy of *config whose region_host points at
- * the new mapping (config->region_host is ignored). Unless the config has
- * its own set_memory_attributes, the host CPU model below takes the heap
- * guard's calls. Returns DXEMEM_SUCCESS,
+/* Maps config->region_base/region_size, allocates instance storage (and,
+ * unless config->list_path or config->index_storage is set, index storage
+ * for every entry the region can need, mapped so that only the part in use
+ * costs memory) and creates the instance with a copy of *config whose
+ * region_host points at the new mapping (config->region_host is ignored).
+ * Unless the config has its own set_memory_attributes, the host CPU model
+ * below takes the heap guard's calls. Returns DXEMEM_SUCCESS,
  * DXEMEM_INVALID_PARAMETER for a bad region or NULL arguments,
  * DXEMEM_OUT_OF_RESOURCES when the host is out of memory, or whatever
  * dxemem_create returns. On failure nothing is left allocated and *out is

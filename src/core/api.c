@@ -17,6 +17,9 @@ static bool add_overlaps_map(dxemem *d, uint64_t start, uint64_t pages,
     return start == 0;
   }
   uint64_t end = start + (pages << DXEMEM_PAGE_SHIFT) - 1;
+  if (d->indexed) {
+    return dx_map_overlap_bounds(d, start, end, lo, hi);
+  }
   bool found = false;
   for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
        r = dx_list_next(d, r)) {
@@ -59,12 +62,19 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
   uint64_t overlap_end = 0;
   bool overlaps = add_overlaps_map(d, start, pages, &overlap_start,
                                    &overlap_end);
+  if (d->touch_failed) {
+    return dx_api_leave(d, DXEMEM_VOLUME_CORRUPTED);
+  }
   if (overlaps) {
     d->overlap_added = true;
     d->wrap_added = d->wrap_added || pages == 0;
   }
 
   dx_gcd_record_add(d, start, pages, attribute); /* the heap guard's GCD */
+  /* An empty entry or an overlap breaks the order the index relies on. */
+  if (pages == 0 || overlaps) {
+    dx_map_note_irregular(d);
+  }
   dx_journal_begin(d);
   status = dx_core_add_range(d, type, start, end, attribute);
   if (status == DXEMEM_SUCCESS) {

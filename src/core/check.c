@@ -183,6 +183,11 @@ dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out) {
   if (status == DXEMEM_SUCCESS) {
     status = dx_check_pool(d, out);
   }
+  if (status == DXEMEM_SUCCESS && d->indexed && !d->index_stale &&
+      !dx_index_matches_list(d, &bad)) {
+    status = dx_violation(out, DXEMEM_VIOLATION_CORRUPT_ENTRY, bad,
+                       "index differs from the entry list");
+  }
   if (status == DXEMEM_SUCCESS && d->map_key < d->last_checked_key) {
     status = dx_violation(out, DXEMEM_VIOLATION_KEY_DECREASED, d->map_key,
                        "map key went down to");

@@ -89,11 +89,24 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
     return DXEMEM_OUT_OF_RESOURCES;
   }
 
+  /* A piece that is the whole entry unlinks it: its links are checked
+   * first (with the index; the list path checked everything). */
+  if (e->start == start && e->end == range_end && d->indexed &&
+      !dx_touch_links_ok(d, ref)) {
+    return DXEMEM_VOLUME_CORRUPTED;
+  }
+
   dx_journal_begin(d);
   if (changing_type) {
     dx_update_memory_statistics(d, e->type, new_type, start, pages);
   }
 
+  /* The pool entry just below the piece once it is cut out: the entry
+   * itself, or (the piece at its start) the one before it in the list.
+   * CoreAddRange's merge with the index starts there. */
+  entry_ref below = e->start == start ? e->prev : ref;
+  bool below_known = d->indexed && !REF_IS_HOST(ref) &&
+                     (below == REF_MAP_HEAD || !REF_IS_HOST(below));
   entry_ref rest = isolate_piece(d, ref, start, range_end);
   const map_entry *r = dx_node(d, rest);
   uint64_t attribute = changing_type ? r->attribute : new_attributes;
@@ -106,7 +119,10 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
   dxemem_status status = DXEMEM_SUCCESS;
   if (!dx_is_heap_guard_enabled(d, GUARD_HEAP_TYPE_FREED) || !changing_type ||
       type != DXEMEM_CONVENTIONAL_MEMORY) {
+    d->hole_below_known = below_known;
+    d->hole_below = below == REF_MAP_HEAD ? REF_NULL : below;
     status = dx_core_add_range(d, type, start, range_end, attribute);
+    d->hole_below_known = false;
   }
   if (status == DXEMEM_SUCCESS) {
     status = dx_core_free_memory_map_stack(d);

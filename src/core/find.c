@@ -5,26 +5,50 @@
  */
 #include "internal.h"
 
-/* Models CoreFindFreePagesI: the highest aligned end among the free,
- * non-special-purpose entries that can hold the pages inside [min, max].
- * Returns 0 when nothing fits (0 is never a usable result). */
-uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
-                                   uint64_t min_address, uint64_t pages,
-                                   uint64_t alignment, bool need_guard) {
-  if (max_address < DXEMEM_PAGE_MASK || pages == 0) {
+/* CoreFindFreePagesI's test of one free, non-special-purpose entry: the
+ * aligned end it offers for the pages inside [min, max], or 0. below_min
+ * says the entry ends below min_address (so do all entries before it in a
+ * sorted map). This is the seam for a guard-aware rule: a guarded search
+ * adjusts the range here and sets exact_walk, since its answer also
+ * depends on the neighbours' guard pages. */
+uint64_t dx_free_candidate(const free_query *q, uint64_t start, uint64_t end,
+                           bool *below_min) {
+  *below_min = false;
+  if (start >= q->max_address) {
     return 0;
   }
-  if ((max_address & DXEMEM_PAGE_MASK) != DXEMEM_PAGE_MASK) {
-    /* Not the end of a page: the end of the page before. */
-    max_address -= DXEMEM_PAGE_SIZE;
-    max_address &= ~DXEMEM_PAGE_MASK;
-    max_address |= DXEMEM_PAGE_MASK;
+  if (end < q->min_address) {
+    *below_min = true;
+    return 0;
   }
+  if (end >= q->max_address) {
+    end = q->max_address;
+  }
+  end = ((end + 1) & ~(q->alignment - 1)) - 1;
+  if (end < start) {
+    return 0;
+  }
+  if (end - start + 1 >= q->bytes && end - q->bytes + 1 >= q->min_address) {
+    return end;
+  }
+  return 0;
+}
 
+/* The guarded search (NeedGuard): edk2's walk, where the guard rule
+ * (dx_adjust_memory_s) decides per entry once its aligned end beats the
+ * best so far, so the answer depends on the order of the walk and on the
+ * neighbours' guards. The index cannot prune that; guarded allocations
+ * take the exact walk. */
+static uint64_t guarded_highest_free_end(dxemem *d, uint64_t max_address,
+                                         uint64_t min_address, uint64_t pages,
+                                         uint64_t alignment) {
   uint64_t bytes = pages << DXEMEM_PAGE_SHIFT;
   uint64_t target = 0;
-  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = dx_list_next(d, r)) {
+  uint64_t limit = d->refuel_pages * ENTRIES_PER_PAGE + MAX_MAP_DEPTH + 1u;
+  entry_ref next = REF_NULL;
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD);
+       r != REF_MAP_HEAD && limit > 0; r = next, limit--) {
+    next = dx_list_next(d, r);
     const map_entry *e = dx_node(d, r);
     if (e->type != DXEMEM_CONVENTIONAL_MEMORY ||
         (e->attribute & DXEMEM_MEMORY_SP) != 0) {
@@ -48,20 +72,57 @@ uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
         continue;
       }
       if (desc_end > target) {
-        if (need_guard) {
-          /* Heap guard: room for the guards no neighbour shares. */
-          uint64_t proposed_start = desc_end + 1 - desc_bytes;
-          uint64_t proposed_size = bytes;
-          desc_end = dx_adjust_memory_s(d, &proposed_start, desc_bytes,
-                                        &proposed_size);
-          if (desc_end == 0 || proposed_start < min_address ||
-              proposed_start + proposed_size - 1 > max_address) {
-            continue;
-          }
+        /* Heap guard: room for the guards no neighbour shares. */
+        uint64_t proposed_start = desc_end + 1 - desc_bytes;
+        uint64_t proposed_size = bytes;
+        desc_end = dx_adjust_memory_s(d, &proposed_start, desc_bytes,
+                                      &proposed_size);
+        if (desc_end == 0 || proposed_start < min_address ||
+            proposed_start + proposed_size - 1 > max_address) {
+          continue;
         }
         target = desc_end;
       }
     }
+  }
+
+  return target;
+}
+
+/* Models CoreFindFreePagesI: the highest aligned end among the free,
+ * non-special-purpose entries that can hold the pages inside [min, max].
+ * Returns 0 when nothing fits (0 is never a usable result). Unguarded,
+ * the map interface walks the list or asks the index; both apply
+ * dx_free_candidate to the same entries' ranges. */
+uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
+                                   uint64_t min_address, uint64_t pages,
+                                   uint64_t alignment, bool need_guard) {
+  if (max_address < DXEMEM_PAGE_MASK || pages == 0) {
+    return 0;
+  }
+  if ((max_address & DXEMEM_PAGE_MASK) != DXEMEM_PAGE_MASK) {
+    /* Not the end of a page: the end of the page before. */
+    max_address -= DXEMEM_PAGE_SIZE;
+    max_address &= ~DXEMEM_PAGE_MASK;
+    max_address |= DXEMEM_PAGE_MASK;
+  }
+
+  uint64_t bytes = pages << DXEMEM_PAGE_SHIFT;
+  uint64_t target;
+  if (need_guard) {
+    target = guarded_highest_free_end(d, max_address, min_address, pages,
+                                      alignment);
+  } else {
+    free_query q = {
+        .max_address = max_address,
+        .min_address = min_address,
+        .pages = pages,
+        .bytes = bytes,
+        .alignment = alignment,
+        /* A byte count that wraps makes edk2's test meaningless per page. */
+        .exact_walk = pages > (UINT64_MAX >> DXEMEM_PAGE_SHIFT),
+    };
+    target = dx_map_highest_free_end(d, &q);
   }
 
   /* Grow down: the base of the range that ends at target. */
@@ -85,7 +146,7 @@ uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
       start = dx_core_find_free_pages_i(
           d, d->stats[new_type].maximum_address,
           d->stats[new_type].base_address, pages, alignment, need_guard);
-      if (start != 0) {
+      if (start != 0 || d->touch_failed) {
         return start;
       }
     }
@@ -93,6 +154,9 @@ uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
     if (max_address >= d->default_max) {
       start = dx_core_find_free_pages_i(d, d->default_max, 0, pages,
                                         alignment, need_guard);
+      if (d->touch_failed) {
+        return 0;
+      }
       if (start != 0) {
         if (start < d->default_base) {
           /* Guarded: the base is the head guard's page. */

@@ -69,6 +69,16 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
                              config->region_host, config->region_size)) {
     return DXEMEM_INVALID_PARAMETER;
   }
+  bool want_index = !config->list_path && config->index_storage != NULL;
+  if (config->check_level > DXEMEM_CHECK_FULL ||
+      (want_index &&
+       (((uintptr_t)config->index_storage % sizeof(uint64_t)) != 0 ||
+        config->index_storage_size < dxemem_index_size(1) ||
+        dx_host_ranges_overlap(config->index_storage,
+                               config->index_storage_size,
+                               config->region_host, config->region_size)))) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
 
   dxemem *d = storage;
   memset(d, 0, sizeof *d);
@@ -90,6 +100,9 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
   dx_statistics_init(d);
   dx_pool_init(d);
   dx_guard_init(d);
+  if (want_index) {
+    dx_index_init(d, config->index_storage, config->index_storage_size);
+  }
   *out = d;
   return DXEMEM_SUCCESS;
 }
@@ -290,25 +303,52 @@ void dx_release(dxemem *d) {
 }
 
 /* Every public call that reads or changes the map starts here: claim the
- * instance, then make sure nobody scribbled over the entries, so the
- * algorithms can trust every link they follow. */
-dxemem_status dx_api_enter(dxemem *d) {
+ * instance, then make sure nobody scribbled over the entries, so the algorithms
+ * can trust every link they follow. At DXEMEM_CHECK_TOUCHED an indexed
+ * instance skips the walk: the map operations check each entry they touch
+ * (map_list.c). The list path, calls that read the whole list and
+ * DXEMEM_CHECK_FULL walk both lists (and compare the index with them). */
+static dxemem_status enter(dxemem *d, bool whole_list) {
   if (!instance_ok(d)) {
     return DXEMEM_INVALID_PARAMETER;
   }
   if (!dx_claim(d)) {
     return DXEMEM_ACCESS_DENIED;
   }
-  uint64_t bad = 0;
-  if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS) {
-    d->last_corruption = bad;
-    dx_release(d);
-    return DXEMEM_VOLUME_CORRUPTED;
+  d->touch_failed = false;
+  d->touched_count = 0;
+  bool walk = whole_list || !d->indexed || d->index_stale ||
+              d->config.check_level == DXEMEM_CHECK_FULL;
+  if (walk) {
+    uint64_t bad = 0;
+    if (dx_validate_map_list(d, &bad) != DXEMEM_SUCCESS ||
+        (d->indexed && !d->index_stale && !dx_index_matches_list(d, &bad))) {
+      d->last_corruption = bad;
+      dx_release(d);
+      return DXEMEM_VOLUME_CORRUPTED;
+    }
+  }
+  if (d->index_stale) {
+    dx_index_rebuild(d);
+    d->index_stale = false;
   }
   return DXEMEM_SUCCESS;
 }
 
+dxemem_status dx_api_enter(dxemem *d) {
+  return enter(d, false);
+}
+
+dxemem_status dx_api_enter_whole_list(dxemem *d) {
+  return enter(d, true);
+}
+
 dxemem_status dx_api_leave(dxemem *d, dxemem_status status) {
+  if (d->touch_failed) {
+    /* An entry failed its check before it was used; nothing changed. */
+    status = DXEMEM_VOLUME_CORRUPTED;
+    d->touch_failed = false;
+  }
   if (d->config.check_every_call) {
     dxemem_violation v;
     if (dx_check_locked(d, &v) != DXEMEM_SUCCESS &&
@@ -411,7 +451,7 @@ dxemem_status dxemem_for_each_entry(dxemem *d,
   if (visit == NULL) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  dxemem_status status = dx_api_enter(d);
+  dxemem_status status = dx_api_enter_whole_list(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }

@@ -36,7 +36,7 @@ void *memset(void *dst, int c, size_t n);
 #define MEMORY_TYPE_SLOTS 17u /* EfiMaxMemoryType + 1 */
 #define MAX_ALLOC_ADDRESS UINT64_MAX
 #define DEFAULT_GRANULARITY UINT64_C(4096)
-#define JOURNAL_CAPACITY 96u
+#define JOURNAL_CAPACITY 192u
 
 typedef uint64_t entry_ref;
 
@@ -152,6 +152,44 @@ extern const dx_reference_ops dx_reference_stable202605;
 extern const dx_reference_ops dx_reference_master_2026_08;
 /* names.c: the table of a dxemem_reference value, NULL if unknown. */
 const dx_reference_ops *dx_reference_ops_of(uint32_t reference);
+/* One node of the address-ordered index (map_index.c): a pool entry of
+ * gMemoryMap, tied to its entry by position (block of its refuel page,
+ * slot). 32 bytes, in the caller's index storage. */
+typedef struct index_node {
+  uint64_t start;
+  uint64_t end;
+  uint32_t child[2];  /* 0: none */
+  uint32_t max_free;  /* largest free entry below, in pages (saturates) */
+  uint16_t height;    /* AVL height, 1 for a leaf */
+  uint16_t free;      /* conventional and not EFI_MEMORY_SP */
+} index_node;
+
+/* A path from the root of the index to a node (AVL height stays below
+ * 1.45 log2(n + 2), so 64 levels hold any 32-bit node id). */
+#define INDEX_MAX_PATH 64
+typedef struct index_path {
+  uint32_t id[INDEX_MAX_PATH];
+  uint8_t dir[INDEX_MAX_PATH]; /* which child of id[i] the path goes on to */
+  int depth;
+} index_path;
+
+/* A refuel page and the node block of its 64 entries. */
+typedef struct index_page {
+  uint64_t page;
+  uint64_t block;
+} index_page;
+
+/* What CoreFindFreePagesI looks for (find.c), shared by the list walk and
+ * the index search. The per-entry rule is dx_free_candidate: the one seam
+ * where a guard-aware rule can plug in (a guarded search sets exact_walk). */
+typedef struct free_query {
+  uint64_t max_address; /* already clipped to the end of a page */
+  uint64_t min_address;
+  uint64_t pages;
+  uint64_t bytes;
+  uint64_t alignment;
+  bool exact_walk; /* walk the whole list as edk2 does */
+} free_query;
 
 struct dxemem {
   uint32_t magic;
@@ -218,6 +256,26 @@ struct dxemem {
   uint64_t pool_poison[2];
   /* The heap guard (heap_guard.h). */
   heap_guard guard;
+  /* The index beside the list (map_index.c). indexed is false for the
+   * list path and once the map leaves the shape the index relies on. */
+  bool indexed;
+  bool index_stale;   /* a roll-back met corruption: rebuild when whole */
+  bool touch_failed;  /* a touched entry failed its check in this call */
+  uint32_t touched_count; /* entries checked in this call (a few) */
+  entry_ref touched[8];
+  uint32_t index_root;
+  index_node *index_nodes;
+  index_page *index_pages;   /* sorted by page, descending */
+  uint64_t *index_block_page; /* block -> its refuel page */
+  uint64_t index_blocks;      /* capacity in blocks of 64 nodes */
+  uint64_t floor_address;     /* last dx_index_floor answer, until a change */
+  entry_ref floor_answer;
+  uint32_t floor_node;
+  bool floor_valid;
+  index_path floor_path;      /* the way to floor_node */
+  index_page page_cache[128]; /* recent page -> block look-ups */
+  entry_ref hole_below;       /* convert_piece's hint for CoreAddRange */
+  bool hole_below_known;
 
   /* Roll-back journal of the running transaction. */
   bool journal_active;
@@ -225,6 +283,7 @@ struct dxemem {
   uint32_t journal_used;
   journal_scalars journal_saved;
   journal_record journal[JOURNAL_CAPACITY];
+  entry_ref journal_refs[JOURNAL_CAPACITY]; /* the records' refs, to scan */
 };
 
 /* ---- instance.c: region, events, locking -------------------------------- */
@@ -258,6 +317,7 @@ bool dx_claim(dxemem *d);
 void dx_release(dxemem *d);
 /* Common prologue/epilogue of every public state-changing call. */
 dxemem_status dx_api_enter(dxemem *d);
+dxemem_status dx_api_enter_whole_list(dxemem *d);
 dxemem_status dx_api_leave(dxemem *d, dxemem_status status);
 
 /* ---- hazard.c: what edk2 does that no caller can want ----------------- */
@@ -308,6 +368,42 @@ void dx_journal_commit(dxemem *d);
 void dx_journal_touch(dxemem *d, entry_ref ref);
 void dx_journal_rollback(dxemem *d);
 
+/* Map-level operations: the list plus the index beside it. */
+bool dx_map_insert_sorted(dxemem *d, entry_ref ref);
+void dx_map_unlink(dxemem *d, entry_ref ref);
+entry_ref dx_map_entry_ending_at(dxemem *d, uint64_t last, uint32_t type,
+                                 uint64_t attribute, entry_ref near);
+entry_ref dx_map_entry_starting_at(dxemem *d, uint64_t start, uint32_t type,
+                                   uint64_t attribute, entry_ref near);
+entry_ref dx_map_pool_floor(dxemem *d, uint64_t address);
+entry_ref dx_map_stack_entry_where(dxemem *d, bool by_end, uint64_t address,
+                                   uint32_t type, uint64_t attribute);
+uint32_t dx_map_list_order(dxemem *d, const entry_ref *refs, uint32_t count,
+                           entry_ref *out);
+bool dx_map_overlap_bounds(dxemem *d, uint64_t start, uint64_t end,
+                           uint64_t *lo, uint64_t *hi);
+uint64_t dx_map_highest_free_end(dxemem *d, const free_query *q);
+bool dx_map_holds_refuel_page(dxemem *d, uint64_t start, uint64_t end);
+bool dx_touch_ok(dxemem *d, entry_ref ref);
+bool dx_touch_links_ok(dxemem *d, entry_ref ref);
+void dx_map_note_irregular(dxemem *d);
+
+/* ---- map_index.c: the address-ordered index ---------------------------- */
+void dx_index_init(dxemem *d, void *storage, size_t size);
+void dx_index_drop(dxemem *d);
+void dx_index_add_page(dxemem *d, uint64_t page);
+void dx_index_insert(dxemem *d, entry_ref ref);
+entry_ref dx_index_insert_find_next(dxemem *d, entry_ref ref);
+void dx_index_remove(dxemem *d, entry_ref ref);
+void dx_index_update(dxemem *d, entry_ref ref);
+entry_ref dx_index_floor(dxemem *d, uint64_t address);
+entry_ref dx_index_above(dxemem *d, uint64_t address);
+uint64_t dx_index_highest_free_end(dxemem *d, const free_query *q,
+                                   entry_ref *winner);
+bool dx_index_holds_page(const dxemem *d, uint64_t start, uint64_t end);
+void dx_index_rebuild(dxemem *d);
+bool dx_index_matches_list(dxemem *d, uint64_t *bad);
+
 /* ---- map_entry.c: CoreAddRange, the map stack and the entry pool -------- */
 dxemem_status dx_core_add_range(dxemem *d, uint32_t type, uint64_t start,
                                 uint64_t end, uint64_t attribute);
@@ -329,6 +425,8 @@ dxemem_status dx_core_convert_pages(dxemem *d, uint64_t start, uint64_t pages,
 uint64_t dx_core_find_free_pages_i(dxemem *d, uint64_t max_address,
                                    uint64_t min_address, uint64_t pages,
                                    uint64_t alignment, bool need_guard);
+uint64_t dx_free_candidate(const free_query *q, uint64_t start, uint64_t end,
+                           bool *below_min);
 uint64_t dx_find_free_pages(dxemem *d, uint64_t max_address, uint64_t pages,
                             uint32_t new_type, uint64_t alignment,
                             bool need_guard);

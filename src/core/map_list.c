@@ -11,8 +11,10 @@
  *
  * The list algorithms themselves (which entry to find, where to insert) are
  * edk2's and live in map_entry.c, convert.c and find.c; this file only knows
- * how to walk and edit a doubly linked list of entries. A faster index could
- * sit beside it without touching those algorithms.
+ * how to walk and edit a doubly linked list of entries, and keeps the index
+ * of map_index.c in step with it: the map operations below answer from the
+ * index when the instance has one and from a walk of the list otherwise,
+ * with the same result. Walks are bounded by what the lists can hold.
  */
 #include "internal.h"
 
@@ -31,20 +33,19 @@ map_entry *dx_node_poison(dxemem *d, entry_ref ref) {
 /* A keyed hash over everything but the links (links are checked by
  * following them both ways). */
 static uint32_t entry_hash(const dxemem *d, entry_ref ref, const map_entry *e) {
-  /* One multiply per word: cheap enough to check every entry on every
-   * call, and any change of a field or of the entry's place changes it. */
-  const uint64_t words[] = {
-      ref,
-      e->start,
-      e->end,
-      e->attribute,
-      ((uint64_t)e->type << 32) |
-          (((uint64_t)e->from_pages << 31) ^ e->signature),
-      e->page_link};
-  uint64_t h = d->seal_key;
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-    h = (h ^ words[i]) * UINT64_C(0x9e3779b97f4a7c15);
-  }
+  /* One multiply per word by its own odd constant, all independent (a
+   * change of any one field always changes the sum), then one mix: cheap
+   * enough for every entry a call touches. */
+  uint64_t h = (ref ^ d->seal_key) * UINT64_C(0x9e3779b97f4a7c15) +
+               e->start * UINT64_C(0xc2b2ae3d27d4eb4f) +
+               e->end * UINT64_C(0x165667b19e3779f9) +
+               e->attribute * UINT64_C(0xd6e8feb86659fd93) +
+               ((((uint64_t)e->type << 32) |
+                 (((uint64_t)e->from_pages << 31) ^ e->signature)) *
+                UINT64_C(0xff51afd7ed558ccd)) +
+               e->page_link * UINT64_C(0xc4ceb9fe1a85ec53);
+  h ^= h >> 29;
+  h *= UINT64_C(0xbf58476d1ce4e5b9);
   return (uint32_t)((h >> 32) ^ h);
 }
 
@@ -114,20 +115,439 @@ void dx_entry_set_range(dxemem *d, entry_ref ref, uint64_t start,
   e->start = start;
   e->end = end;
   dx_entry_seal(d, ref);
+  if (d->indexed && !REF_IS_HOST(ref)) {
+    dx_index_update(d, ref); /* only map entries change their range */
+  }
+}
+
+/* Walk bound: every list holds at most this many nodes. */
+static uint64_t list_limit(const dxemem *d) {
+  return d->refuel_pages * ENTRIES_PER_PAGE + MAX_MAP_DEPTH + 1u;
+}
+
+static bool stack_slot_linked(dxemem *d, uint64_t i) {
+  return dx_node(d, REF_STACK(i))->next != REF_NULL;
+}
+
+/* ---- touched checks (DXEMEM_CHECK_TOUCHED) ------------------------------ */
+
+static bool touch_failed(dxemem *d, entry_ref bad) {
+  d->last_corruption = bad;
+  d->touch_failed = true;
+  return false;
+}
+
+static bool link_back_ok(dxemem *d, entry_ref ref, entry_ref other,
+                         bool other_is_prev) {
+  if (!REF_IS_HOST(other) && !dx_ref_is_valid_entry(d, other)) {
+    return touch_failed(d, ref);
+  }
+  const map_entry *o = dx_node(d, other);
+  if ((other_is_prev ? o->next : o->prev) != ref) {
+    return touch_failed(d, REF_IS_HOST(other) ? ref : other);
+  }
+  return true;
+}
+
+/* A pool entry about to be used: signature and seal, since its data is
+ * read; with links, also that both neighbours link back to it, since an
+ * unlink writes theirs. The instance's own nodes are trusted. Each entry
+ * is checked once per call (the low bit of the record says whether its
+ * links were too): in between, only this call changes entries, and it
+ * keeps seals and links right. */
+static bool touch(dxemem *d, entry_ref ref, bool links) {
+  if (REF_IS_HOST(ref)) {
+    return true;
+  }
+  uint32_t capacity = (uint32_t)(sizeof d->touched / sizeof d->touched[0]);
+  uint32_t slot = d->touched_count;
+  for (uint32_t i = 0; i < d->touched_count; i++) {
+    if ((d->touched[i] & ~(entry_ref)1) == ref) {
+      if (!links || (d->touched[i] & 1u) != 0) {
+        return true;
+      }
+      slot = i;
+      break;
+    }
+  }
+  if (slot == d->touched_count) {
+    if (!dx_ref_is_valid_entry(d, ref)) {
+      return touch_failed(d, ref);
+    }
+    const map_entry *e = dx_node(d, ref);
+    if (!dx_entry_seal_ok(d, ref, e) || e->from_pages != 1) {
+      return touch_failed(d, ref);
+    }
+  }
+  if (links) {
+    const map_entry *e = dx_node(d, ref);
+    if (!link_back_ok(d, ref, e->prev, true) ||
+        !link_back_ok(d, ref, e->next, false)) {
+      return false;
+    }
+  }
+  if (slot == d->touched_count) {
+    slot = d->touched_count % capacity;
+    d->touched_count += d->touched_count < capacity ? 1u : 0u;
+  }
+  d->touched[slot] = ref | (links ? 1u : 0u);
+  return true;
+}
+
+bool dx_touch_ok(dxemem *d, entry_ref ref) {
+  return touch(d, ref, false);
+}
+
+bool dx_touch_links_ok(dxemem *d, entry_ref ref) {
+  return touch(d, ref, true);
+}
+
+/* ---- map operations: the list, and the index beside it ------------------ */
+
+/* After an overlapping or empty add the list is no longer sorted and
+ * disjoint, which the index relies on: from then on the list walks. */
+void dx_map_note_irregular(dxemem *d) {
+  if (d->indexed) {
+    dx_index_drop(d);
+  }
+}
+
+/* RemoveEntryList for an entry of gMemoryMap. */
+void dx_map_unlink(dxemem *d, entry_ref ref) {
+  dx_list_unlink(d, ref);
+  if (d->indexed && !REF_IS_HOST(ref)) {
+    dx_index_remove(d, ref);
+  }
+}
+
+/* Inserts a pool entry before the first pool entry that starts above it
+ * (CoreFreeMemoryMapStack's loop), which keeps pool entries sorted. Pool
+ * entries are sorted in the list, so with the index that entry is the one
+ * with the next higher start. Returns false (nothing changed) when an
+ * entry next to the place fails its check. */
+bool dx_map_insert_sorted(dxemem *d, entry_ref ref) {
+  uint64_t start = dx_node(d, ref)->start;
+  entry_ref at = REF_MAP_HEAD;
+  if (d->indexed) {
+    entry_ref above = dx_index_insert_find_next(d, ref);
+    if (above != REF_NULL) {
+      /* Its back link and the entry it names are about to be rewritten. */
+      if (!link_back_ok(d, above, dx_node(d, above)->prev, true)) {
+        dx_index_remove(d, ref);
+        return false;
+      }
+      at = above;
+    }
+    dx_list_insert_before(d, at, ref);
+    return true;
+  }
+  at = dx_list_first(d, REF_MAP_HEAD);
+  for (uint64_t n = list_limit(d); at != REF_MAP_HEAD && n > 0; n--) {
+    const map_entry *e = dx_node(d, at);
+    if (e->from_pages && e->start > start) {
+      break;
+    }
+    at = dx_list_next(d, at);
+  }
+  dx_list_insert_before(d, at, ref);
+  return true;
 }
 
 /* The first entry with start <= address < end, as CoreConvertPagesEx and
  * CoreInternalFreePages search (note: end is the last byte, and edk2 still
- * compares with '>', which only matters for empty entries). */
+ * compares with '>', which only matters for empty entries). With the index
+ * the entries are disjoint, so the first is the only one: the pool entry
+ * that starts at or below the address, or one on the map stack. */
 entry_ref dx_map_find_containing(dxemem *d, uint64_t address) {
-  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
-       r = dx_list_next(d, r)) {
+  if (d->indexed) {
+    entry_ref r = dx_index_floor(d, address);
+    if (r != REF_NULL) {
+      if (!dx_touch_ok(d, r)) {
+        return REF_NULL;
+      }
+      const map_entry *e = dx_node(d, r);
+      if (e->start <= address && e->end > address) {
+        return r;
+      }
+    }
+    for (uint64_t i = 0; i < d->map_depth; i++) {
+      const map_entry *s = dx_node(d, REF_STACK(i));
+      if (stack_slot_linked(d, i) && s->start <= address && s->end > address) {
+        return REF_STACK(i);
+      }
+    }
+    return REF_NULL;
+  }
+  entry_ref r = dx_list_first(d, REF_MAP_HEAD);
+  for (uint64_t n = list_limit(d); r != REF_MAP_HEAD && n > 0; n--) {
     const map_entry *e = dx_node(d, r);
     if (e->start <= address && e->end > address) {
       return r;
     }
+    r = dx_list_next(d, r);
   }
   return REF_NULL;
+}
+
+static bool same_kind(const map_entry *e, uint32_t type, uint64_t attribute) {
+  return e->type == type && e->attribute == attribute;
+}
+
+/* A linked stack entry of this kind whose end (or start) is address. */
+entry_ref dx_map_stack_entry_where(dxemem *d, bool by_end, uint64_t address,
+                                   uint32_t type, uint64_t attribute) {
+  for (uint64_t i = 0; i < d->map_depth; i++) {
+    const map_entry *s = dx_node(d, REF_STACK(i));
+    if (stack_slot_linked(d, i) && (by_end ? s->end : s->start) == address &&
+        same_kind(s, type, attribute)) {
+      return REF_STACK(i);
+    }
+  }
+  return REF_NULL;
+}
+
+/* The pool entry that starts at or below address, checked, or REF_NULL
+ * (with d->touch_failed when the check failed). */
+static entry_ref checked_floor(dxemem *d, uint64_t address) {
+  entry_ref r = dx_index_floor(d, address);
+  if (r != REF_NULL && !dx_touch_ok(d, r)) {
+    return REF_NULL;
+  }
+  return r;
+}
+
+/* The entry of this type and attribute whose last byte is `last`, for
+ * CoreAddRange's merge (indexed maps only). near is a pool entry that
+ * starts above `last` with no pool entry between (its list prev is then
+ * the candidate), or REF_NULL. */
+entry_ref dx_map_entry_ending_at(dxemem *d, uint64_t last, uint32_t type,
+                                 uint64_t attribute, entry_ref near) {
+  entry_ref r = REF_NULL;
+  entry_ref prev = near != REF_NULL ? dx_node(d, near)->prev : REF_NULL;
+  if (prev != REF_NULL && !REF_IS_HOST(prev)) {
+    r = dx_touch_ok(d, prev) ? prev : REF_NULL;
+  } else if (prev != REF_MAP_HEAD) {
+    r = checked_floor(d, last);
+  }
+  if (d->touch_failed) {
+    return REF_NULL;
+  }
+  if (r != REF_NULL) {
+    const map_entry *e = dx_node(d, r);
+    if (e->end == last && same_kind(e, type, attribute)) {
+      return r;
+    }
+  }
+  return dx_map_stack_entry_where(d, true, last, type, attribute);
+}
+
+/* The same for the entry that starts at `start`; near is a pool entry that
+ * starts below it with no pool entry between, or REF_NULL. */
+entry_ref dx_map_entry_starting_at(dxemem *d, uint64_t start, uint32_t type,
+                                   uint64_t attribute, entry_ref near) {
+  entry_ref r = REF_NULL;
+  entry_ref next = near != REF_NULL ? dx_node(d, near)->next : REF_NULL;
+  if (next != REF_NULL && !REF_IS_HOST(next)) {
+    r = dx_touch_ok(d, next) ? next : REF_NULL;
+  } else if (next != REF_MAP_HEAD) {
+    r = checked_floor(d, start);
+  }
+  if (d->touch_failed) {
+    return REF_NULL;
+  }
+  if (r != REF_NULL) {
+    const map_entry *e = dx_node(d, r);
+    if (e->start == start && same_kind(e, type, attribute)) {
+      return r;
+    }
+  }
+  return dx_map_stack_entry_where(d, false, start, type, attribute);
+}
+
+/* The pool entry with the highest start at or below address (checked), to
+ * seed the merge search around a hole. */
+entry_ref dx_map_pool_floor(dxemem *d, uint64_t address) {
+  return checked_floor(d, address);
+}
+
+/* How many linked stack entries the map holds (they sit near the tail). */
+static uint64_t linked_stack_entries(dxemem *d) {
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < d->map_depth; i++) {
+    k += stack_slot_linked(d, i) ? 1u : 0u;
+  }
+  return k;
+}
+
+#define TAIL_LIMIT 64u
+
+/* Puts refs (entries of an indexed map) into list order. Pool entries are
+ * sorted by start in the list; stack entries sit in the tail that starts
+ * at the first of them, which a short walk back from the head reads.
+ * Returns UINT32_MAX when that tail is too long to read (never seen: it
+ * holds the stack and the entries inserted after it in one call). */
+uint32_t dx_map_list_order(dxemem *d, const entry_ref *refs, uint32_t count,
+                           entry_ref *out) {
+  entry_ref tail[TAIL_LIMIT];
+  uint32_t tail_len = 0;
+  uint64_t pending = linked_stack_entries(d);
+  for (entry_ref r = dx_node(d, REF_MAP_HEAD)->prev; pending > 0;
+       r = dx_node(d, r)->prev) {
+    if (r == REF_MAP_HEAD || tail_len == TAIL_LIMIT) {
+      return UINT32_MAX;
+    }
+    tail[tail_len++] = r;
+    pending -= REF_IS_HOST(r) ? 1u : 0u;
+  }
+  uint32_t n = 0;
+  /* First the pool entries before the tail, by start (insertion sort). */
+  for (uint32_t i = 0; i < count; i++) {
+    bool in_tail = false;
+    for (uint32_t t = 0; t < tail_len; t++) {
+      in_tail = in_tail || tail[t] == refs[i];
+    }
+    if (in_tail) {
+      continue;
+    }
+    uint64_t start = dx_node(d, refs[i])->start;
+    uint32_t j = n++;
+    for (; j > 0 && dx_node(d, out[j - 1])->start > start; j--) {
+      out[j] = out[j - 1];
+    }
+    out[j] = refs[i];
+  }
+  /* Then the tail, in list order. */
+  for (uint32_t t = tail_len; t-- > 0;) {
+    for (uint32_t i = 0; i < count; i++) {
+      if (refs[i] == tail[t]) {
+        out[n++] = refs[i];
+      }
+    }
+  }
+  return n;
+}
+
+static bool pool_overlap_bounds(dxemem *d, uint64_t start, uint64_t end,
+                                uint64_t *lo, uint64_t *hi);
+
+/* The bounding range of what the entries of an indexed map cover of
+ * [start, end], for the add. The pool entries are sorted and disjoint: the
+ * first one that overlaps is the one at or below start, or the next; the
+ * last is the one at or below end. Entries left on the map stack (a
+ * freed-memory guard promotion leaves some between calls) are few: they
+ * take the walk. */
+bool dx_map_overlap_bounds(dxemem *d, uint64_t start, uint64_t end,
+                           uint64_t *lo, uint64_t *hi) {
+  bool found = false;
+  for (uint64_t i = 0; i < d->map_depth; i++) {
+    const map_entry *s = dx_node(d, REF_STACK(i));
+    if (stack_slot_linked(d, i) && s->end >= s->start && s->start <= end &&
+        start <= s->end) {
+      uint64_t a = s->start > start ? s->start : start;
+      uint64_t b = s->end < end ? s->end : end;
+      *lo = found && *lo < a ? *lo : a;
+      *hi = found && *hi > b ? *hi : b;
+      found = true;
+    }
+  }
+  uint64_t pool_lo = 0;
+  uint64_t pool_hi = 0;
+  if (pool_overlap_bounds(d, start, end, &pool_lo, &pool_hi)) {
+    *lo = found && *lo < pool_lo ? *lo : pool_lo;
+    *hi = found && *hi > pool_hi ? *hi : pool_hi;
+    found = true;
+  }
+  return found;
+}
+
+static bool pool_overlap_bounds(dxemem *d, uint64_t start, uint64_t end,
+                                uint64_t *lo, uint64_t *hi) {
+  entry_ref last = dx_index_floor(d, end);
+  if (last == REF_NULL || !dx_touch_ok(d, last) ||
+      dx_node(d, last)->end < start) {
+    return false;
+  }
+  entry_ref first = dx_index_floor(d, start);
+  if (first != REF_NULL && !dx_touch_ok(d, first)) {
+    return false;
+  }
+  if (first == REF_NULL || dx_node(d, first)->end < start) {
+    first = dx_index_above(d, start);
+    if (!dx_touch_ok(d, first)) {
+      return false;
+    }
+  }
+  uint64_t a = dx_node(d, first)->start;
+  uint64_t b = dx_node(d, last)->end;
+  *lo = a > start ? a : start;
+  *hi = b < end ? b : end;
+  return true;
+}
+
+static uint64_t stack_or_walk_free_end(dxemem *d, const free_query *q,
+                                       entry_ref first, bool stack_only) {
+  uint64_t target = 0;
+  bool below_min = false;
+  entry_ref r = first;
+  for (uint64_t n = list_limit(d); r != REF_MAP_HEAD && n > 0; n--) {
+    const map_entry *e = dx_node(d, r);
+    if ((!stack_only || REF_IS_HOST(r)) &&
+        e->type == DXEMEM_CONVENTIONAL_MEMORY &&
+        (e->attribute & DXEMEM_MEMORY_SP) == 0) {
+      uint64_t end = dx_free_candidate(q, e->start, e->end, &below_min);
+      if (end > target) {
+        target = end;
+      }
+    }
+    r = dx_list_next(d, r);
+  }
+  return target;
+}
+
+/* The highest aligned end CoreFindFreePagesI keeps over all free entries
+ * (0 for none). With the index: the tree's answer, checked, against the
+ * stack entries (the only others). */
+uint64_t dx_map_highest_free_end(dxemem *d, const free_query *q) {
+  if (!d->indexed || q->exact_walk) {
+    return stack_or_walk_free_end(d, q, dx_list_first(d, REF_MAP_HEAD),
+                                  false);
+  }
+  entry_ref winner = REF_NULL;
+  uint64_t target = dx_index_highest_free_end(d, q, &winner);
+  if (winner != REF_NULL && !dx_touch_ok(d, winner)) {
+    return 0;
+  }
+  if (linked_stack_entries(d) != 0) {
+    /* Stack entries are at the tail; walking from the first of them is
+     * short, and only stack entries are counted there. */
+    entry_ref first = REF_MAP_HEAD;
+    for (uint64_t i = 0; i < d->map_depth; i++) {
+      if (stack_slot_linked(d, i)) {
+        first = REF_STACK(i);
+        break;
+      }
+    }
+    uint64_t stack = stack_or_walk_free_end(d, q, first, true);
+    if (stack > target) {
+      target = stack;
+    }
+  }
+  return target;
+}
+
+/* True when [start, end] covers a refuel page. */
+bool dx_map_holds_refuel_page(dxemem *d, uint64_t start, uint64_t end) {
+  if (d->indexed) {
+    return dx_index_holds_page(d, start, end);
+  }
+  uint64_t page = d->last_refuel_page;
+  for (uint64_t i = 0; i < d->refuel_pages && page != 0; i++) {
+    if (page <= end && page + DXEMEM_PAGE_MASK >= start) {
+      return true;
+    }
+    page = dx_node(d, page)->page_link;
+  }
+  return false;
 }
 
 /* ---- validation --------------------------------------------------------- */
@@ -233,8 +653,11 @@ void dx_journal_touch(dxemem *d, entry_ref ref) {
   if (!d->journal_active) {
     return;
   }
-  for (uint32_t i = 0; i < d->journal_used; i++) {
-    if (d->journal[i].ref == ref) {
+  /* A node saved twice is harmless (roll-back restores newest first, so
+   * the oldest copy wins); looking back a few records avoids most. */
+  uint32_t from = d->journal_used > 4u ? d->journal_used - 4u : 0u;
+  for (uint32_t i = d->journal_used; i-- > from;) {
+    if (d->journal_refs[i] == ref) {
       return;
     }
   }
@@ -242,6 +665,7 @@ void dx_journal_touch(dxemem *d, entry_ref ref) {
     d->journal_overflow = true;
     return;
   }
+  d->journal_refs[d->journal_used] = ref;
   journal_record *rec = &d->journal[d->journal_used++];
   rec->ref = ref;
   rec->before = *dx_node(d, ref);
@@ -255,7 +679,8 @@ void dx_journal_rollback(dxemem *d) {
   if (d->journal_overflow) {
     /* Only reachable with dozens of merges in one step, and merges free
      * entries, so the step never needed a refuel. Leave the map as it is
-     * (consistent, with the stack entries still linked). */
+     * (consistent, with the stack entries still linked); the index went
+     * along with every change. */
     return;
   }
   for (uint32_t i = d->journal_used; i-- > 0;) {
@@ -269,4 +694,14 @@ void dx_journal_rollback(dxemem *d) {
   memcpy(d->stats, s->stats, sizeof s->stats);
   memcpy(d->info, s->info, sizeof s->info);
   d->default_base = s->default_base;
+  /* The index is not journaled: it is made again from the restored list,
+   * at once, or once the list checks whole again when the step stopped at
+   * a corrupted entry. Roll-backs are rare (no page left for an entry). */
+  if (d->indexed) {
+    if (d->touch_failed) {
+      d->index_stale = true;
+    } else {
+      dx_index_rebuild(d);
+    }
+  }
 }

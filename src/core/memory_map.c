@@ -248,7 +248,7 @@ dxemem_status dxemem_get_memory_map(dxemem *d, uint64_t *map_size,
                                     uint64_t *map_key,
                                     uint64_t *descriptor_size,
                                     uint32_t *descriptor_version) {
-  dxemem_status status = dx_api_enter(d);
+  dxemem_status status = dx_api_enter_whole_list(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }
@@ -281,7 +281,7 @@ dxemem_status dxemem_get_memory_map(dxemem *d, uint64_t *map_size,
 /* Models CoreTerminateMemoryMap: the key must match, and every runtime
  * entry must start and end on the runtime granularity. */
 dxemem_status dxemem_terminate_memory_map(dxemem *d, uint64_t map_key) {
-  dxemem_status status = dx_api_enter(d);
+  dxemem_status status = dx_api_enter_whole_list(d);
   if (status != DXEMEM_SUCCESS) {
     return status;
   }

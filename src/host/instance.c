@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause-Patent */
 /* A dxemem instance that owns malloc'd storage and a mapped region. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS and MAP_NORESERVE are not POSIX */
+
 #include <errno.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,15 +74,27 @@ static dxemem_status create_over_region(const dxemem_config *config,
       return DXEMEM_OUT_OF_RESOURCES;
     }
   }
+  if (!config->list_path && config->index_storage == NULL) {
+    size_t bytes =
+        dxemem_index_size(dxemem_index_entries_for_region(config->region_size));
+    void *index = bytes == SIZE_MAX
+                      ? MAP_FAILED
+                      : mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                             0);
+    if (index != MAP_FAILED) { /* without it: the list path */
+      out->index = index;
+      out->index_size = bytes;
+      hosted.index_storage = index;
+      hosted.index_storage_size = bytes;
+    }
+  }
   status = dxemem_create(out->storage, storage_size, &hosted, &out->allocator);
   if (status == DXEMEM_SUCCESS && out->cpu != NULL) {
     dxemem_host_cpu_attach(out->cpu, out->allocator);
   }
   if (status != DXEMEM_SUCCESS) {
-    dxemem_host_cpu_free(out->cpu);
-    free(out->storage);
-    dxemem_host_region_unmap(&out->region);
-    memset(out, 0, sizeof(*out));
+    dxemem_host_destroy(out);
   }
   return status;
 }
@@ -93,6 +108,11 @@ void dxemem_host_destroy(dxemem_host_instance *instance) {
   }
   dxemem_host_cpu_free(instance->cpu);
   free(instance->storage);
+  if (instance->index != NULL) {
+    int saved_errno = errno;
+    (void)munmap(instance->index, instance->index_size);
+    errno = saved_errno;
+  }
   dxemem_host_region_unmap(&instance->region);
   memset(instance, 0, sizeof(*instance));
 }

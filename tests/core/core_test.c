@@ -23,8 +23,10 @@ static void release(core_fixture *fx) {
   }
   free(fx->storage);
   free(fx->host);
+  free(fx->index);
   fx->storage = NULL;
   fx->host = NULL;
+  fx->index = NULL;
 }
 
 /* The debug level of the fixture's instance: dxemem_check() runs at the
@@ -46,6 +48,20 @@ void fx_rebuild(core_fixture *fx, uint64_t base, uint64_t size,
     fx->config.assert_failed = invariant_failed;
   }
   fx->config.check_every_call = true;
+  /* Every call walks both lists and compares the index with them. The
+   * suite runs once on the index and once on the list path
+   * (DXEMEM_TEST_LIST_PATH=1, a second CTest per module). */
+  fx->config.check_level = DXEMEM_CHECK_FULL;
+  const char *list_path = getenv("DXEMEM_TEST_LIST_PATH");
+  fx->config.list_path = list_path != NULL && strcmp(list_path, "1") == 0;
+  fx->config.index_storage = NULL;
+  fx->config.index_storage_size = 0;
+  if (!fx->config.list_path) {
+    size_t bytes = dxemem_index_size(dxemem_index_entries_for_region(size));
+    fx->index = aligned_buffer(bytes);
+    fx->config.index_storage = fx->index;
+    fx->config.index_storage_size = bytes;
+  }
   fx->storage = aligned_buffer(dxemem_instance_size());
   fx->host = aligned_buffer(size);
   fx->config.region_base = base;

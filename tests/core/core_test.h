@@ -60,6 +60,7 @@ typedef struct core_fixture {
   dxemem_config config;
   void *storage;
   void *host;
+  void *index; /* index storage; NULL on the list path */
   /* The test broke invariants on purpose: teardown skips the checker. */
   bool broken;
   /* Event log (config.event points here when fx_log_events was called). */
