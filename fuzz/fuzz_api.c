@@ -402,7 +402,7 @@ static void on_unlock(void *context) {
 static void on_event(void *context, const dxemem_event *event) {
   harness *h = context;
   if (event->kind < DXEMEM_EVENT_ADD_RANGE ||
-      event->kind > DXEMEM_EVENT_POOL_PAGE_RETURN) {
+      event->kind > DXEMEM_EVENT_GUARD_FREED) {
     fail(h, "event of unknown kind %d", (int)event->kind);
   }
   if (event->kind == DXEMEM_EVENT_HAZARD) {
@@ -438,6 +438,16 @@ static void on_event(void *context, const dxemem_event *event) {
            (int)event->kind, event->start, event->end);
     }
     break;
+  case DXEMEM_EVENT_GUARD_SET:
+  case DXEMEM_EVENT_GUARD_FREED:
+    if ((event->start & DXEMEM_PAGE_MASK) != 0 || event->end < event->start ||
+        ((event->end + 1) & DXEMEM_PAGE_MASK) != 0 ||
+        (!h->wrapped &&
+         !inside_region(h, event->start, event->end - event->start + 1))) {
+      fail(h, "guard event %d at 0x%" PRIx64 "-0x%" PRIx64 " is malformed",
+           (int)event->kind, event->start, event->end);
+    }
+    break;
   case DXEMEM_EVENT_REFUEL:
     if ((event->start & DXEMEM_PAGE_MASK) != 0 ||
         !inside_region(h, event->start, PAGE)) {
@@ -452,6 +462,23 @@ static void on_event(void *context, const dxemem_event *event) {
     break;
   }
 }
+
+/* The CPU protocol of the heap guard: page-aligned whole pages only, and
+ * only the two attribute values HeapGuard.c writes. */
+static void on_set_memory_attributes(void *context, uint64_t base,
+                                     uint64_t length, uint64_t attributes) {
+  harness *h = context;
+  if ((base & DXEMEM_PAGE_MASK) != 0 || length == 0 ||
+      (length & DXEMEM_PAGE_MASK) != 0 ||
+      (attributes != 0 && attributes != DXEMEM_MEMORY_RP)) {
+    fail(h, "SetMemoryAttributes(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")",
+         base, length, attributes);
+  }
+}
+
+/* The heap guard FLAG_HEAP_GUARD turns on, picked by the region byte. */
+static const uint8_t guard_properties[8] = {0x01, 0x02, 0x03, 0x83,
+                                            0x10, 0x81, 0x82, 0x90};
 
 static void on_assert_failed(void *context, const char *message) {
   harness *h = context;
@@ -1656,10 +1683,25 @@ static bool setup(harness *h, const uint8_t *header) {
   if ((flags & FLAG_CREATE_ERRORS) != 0) {
     try_create_errors(h, &config);
   }
+  config.set_memory_attributes = on_set_memory_attributes;
+  config.cpu_context = h;
   dxemem_status status =
       dxemem_create(h->storage, dxemem_instance_size(), &config, &h->d);
   if (status != DXEMEM_SUCCESS) {
     fail(h, "dxemem_create of a good config returned %s", status_text(status));
+  }
+  if ((flags & FLAG_HEAP_GUARD) != 0) {
+    /* Guards move every address and keep pages the shadow thinks free
+     * (shared guards, freed memory): like an overlapping add, the heap
+     * guard turns the ownership and map-page checks off; dxemem_check,
+     * the statuses, the region bounds and the events stay checked. */
+    uint8_t property = guard_properties[(header[2] >> 3) & 7];
+    status = dxemem_set_heap_guard(h->d, property, UINT64_MAX, UINT64_MAX);
+    if (status != DXEMEM_SUCCESS) {
+      fail(h, "dxemem_set_heap_guard(0x%02x) returned %s", property,
+           status_text(status));
+    }
+    h->overlapped = true;
   }
   after_call(h);
   return true;

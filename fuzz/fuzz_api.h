@@ -35,7 +35,8 @@ enum {
   FLAG_LOCK = 1u << 3,
   FLAG_EVENTS = 1u << 4,
   FLAG_CREATE_ERRORS = 1u << 5, /* try bad dxemem_create arguments first */
-  FLAG_REFERENCE_MASTER = 1u << 6 /* edk2-master-2026-08 instead of stable */
+  FLAG_REFERENCE_MASTER = 1u << 6, /* edk2-master-2026-08 instead of stable */
+  FLAG_HEAP_GUARD = 1u << 7 /* a heap guard on every type (see setup) */
 };
 
 typedef enum op {

@@ -22,6 +22,7 @@ OP = {name: i for i, name in enumerate(OPS)}
 GRANULARITY_64K, EXPLICIT_4K, CHECK_EVERY_CALL, LOCK, EVENTS, CREATE_ERRORS = (
     1, 2, 4, 8, 16, 32)
 REFERENCE_MASTER = 64
+HEAP_GUARD = 128  # property picked by bits 3..5 of the base byte
 # region_base selectors
 BASE_ZERO, BASE_4K, BASE_1M, BASE_4G, BASE_TOP = 0, 1, 2, 3, 4
 # memory types
@@ -178,6 +179,22 @@ SEEDS = {
     + pool(a=4, b=2, x1=10, x2=1) + pool(a=4, b=4, x1=9000, x2=2)
     + pool(a=4, b=5, y=65536, x2=3) + pool(a=3, b=0, x1=8, x2=13)
     + b"".join(freepool(b=0, x1=i) for i in range(6))
+    + map_exact(),
+    # The heap guard: page guard (sharing, partial frees), pool guard with
+    # the buffer at the tail guard, freed-memory guard with promotions.
+    "guard-page": header(256, BASE_1M | (0 << 3), HEAP_GUARD | EVENTS)
+    + add_conventional(0, 256)
+    + alloc(0, BS_DATA, 2) + alloc(0, BS_DATA, 3) + alloc(0, LOADER_DATA, 1)
+    + alloc(2, BS_DATA, 1, page=40) + map_exact()
+    + free_live(1) + free_live(0) + map_exact(),
+    "guard-pool": header(256, BASE_1M | (1 << 3), HEAP_GUARD | EVENTS)
+    + add_conventional(0, 256)
+    + pool(b=0, x1=24) + pool(b=2, x1=7) + pool(a=5, b=0, x1=16, x2=1)
+    + freepool(b=0, x1=1) + freepool(b=0, x1=0) + map_exact(),
+    "guard-freed": header(128, BASE_4G | (4 << 3), HEAP_GUARD | EVENTS)
+    + add_conventional(0, 128)
+    + alloc(0, BS_DATA, 8) + free_live(0) + pool(b=0, x1=24)
+    + freepool(b=0, x1=0) + alloc(0, BS_DATA, 100) + alloc(0, BS_DATA, 16)
     + map_exact(),
 }
 

@@ -135,6 +135,12 @@ static uint64_t allocate_table(dxemem *d, uint32_t level) {
       bytes >> DXEMEM_PAGE_SHIFT, &memory, false);
   void *host = status == DXEMEM_SUCCESS ? dx_region_host_of(d, memory, bytes)
                                         : NULL;
+  /* dxemem: after overlapping adds the pages may hold map entries that
+   * zeroing would destroy (edk2 writes through them). */
+  if (host != NULL &&
+      dx_range_holds_map_entries(d, memory, memory + bytes - 1)) {
+    host = NULL;
+  }
   if (host == NULL) {
     dx_raise_hazard(d, DXEMEM_HAZARD_GUARD_TABLE_ALLOCATION, 0, bytes - 1);
     return 0;
