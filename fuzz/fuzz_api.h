@@ -100,7 +100,7 @@ enum { POOL_LIVE_MAX = 256 };
 typedef struct pool_shadow {
   pool_buffer live[POOL_LIVE_MAX];
   size_t count;
-  bool any;           /* some AllocatePool succeeded */
+  bool any;            /* some AllocatePool ran */
   uint64_t last_freed; /* for a double free; 0 once anything else ran */
 } pool_shadow;
 

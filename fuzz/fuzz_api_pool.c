@@ -164,6 +164,9 @@ void do_pool(harness *h, const record *r) {
   uint64_t bytes = pick_pool_size(r->b, r->x1, r->y);
   bool null_pointer = (r->c & 0x1f) == 0x1f;
   uint64_t buffer = 0;
+  /* From now on the pool may hold data (an OEM/OS POOL is made before the
+   * request can fail). */
+  h->pool.any = true;
   dxemem_status status = dxemem_allocate_pool(h->d, type, bytes,
                                               null_pointer ? NULL : &buffer);
   bool valid = pool_type_valid(type) && !null_pointer;
@@ -192,7 +195,6 @@ void do_pool(harness *h, const record *r) {
   if (b.stamped) {
     stamp(h, &b);
   }
-  h->pool.any = true;
   if (h->pool.count < POOL_LIVE_MAX) {
     h->pool.live[h->pool.count++] = b;
     after_call(h);
