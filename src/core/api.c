@@ -44,6 +44,11 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
     return status;
   }
   d->any_add = true;
+  /* The heap guard's GCD model holds every add, even one Page.c ignores. */
+  if (pages <= (UINT64_MAX >> DXEMEM_PAGE_SHIFT) &&
+      (pages << DXEMEM_PAGE_SHIFT) - 1 <= UINT64_MAX - start) {
+    dx_gcd_record_add(d, start, pages, attribute);
+  }
   /* edk2 ignores these two silently; dxemem also says so. */
   if ((start & DXEMEM_PAGE_MASK) != 0 || !dx_memory_type_valid_for_add(type)) {
     return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
@@ -70,7 +75,6 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
     d->wrap_added = d->wrap_added || pages == 0;
   }
 
-  dx_gcd_record_add(d, start, pages, attribute); /* the heap guard's GCD */
   /* An empty entry or an overlap breaks the order the index relies on. */
   if (pages == 0 || overlaps) {
     dx_map_note_irregular(d);

@@ -384,6 +384,33 @@ static void test_freed_guard_promotion(void **state) {
                   fx->d, DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE) >= 1);
 }
 
+/* A promotion that is not enough: the promoted page waits on the map
+ * stack (at the tail of the list, as in edk2) until the next conversion
+ * takes it in. */
+static void test_freed_guard_promotion_waits_on_stack(void **state) {
+  core_fixture *fx = *state;
+  memset(&cpu, 0, sizeof cpu);
+  fx_rebuild(fx, HIGH, FX_SIZE, 0);
+  assert_int_equal(dxemem_set_heap_guard(fx->d, DXEMEM_GUARD_FREED, 0, 0),
+                   DXEMEM_SUCCESS);
+  fx_add(fx, T_CONV, HIGH, 256, 0xf);
+  uint64_t a = fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_BSD, 1, 0);
+  fx_free(fx, a, 1);
+  take_all_free(fx);
+  uint64_t none = 0;
+  assert_int_equal(
+      dxemem_allocate_pages(fx->d, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 2, &none),
+      DXEMEM_OUT_OF_RESOURCES);
+  assert_int_equal(fx_counts(fx->d).stack_depth, 1);
+  descriptor_view view;
+  fx_get_memory_map(fx->d, &view);
+  assert_true(view.count > 0);
+  assert_int_equal(view.m[view.count - 1].physical_start, a);
+  assert_int_equal(view.m[view.count - 1].type, T_CONV);
+  assert_int_equal(fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 1, 0), a);
+  assert_int_equal(fx_counts(fx->d).stack_depth, 0);
+}
+
 /* Nothing ever freed: edk2 reads through a NULL table; dxemem says so. */
 static void test_freed_guard_nothing_recorded(void **state) {
   core_fixture *fx = *state;
@@ -495,6 +522,8 @@ int main(void) {
                                       fx_teardown),
       cmocka_unit_test_setup_teardown(test_freed_guard_promotion, fx_setup,
                                       fx_teardown),
+      cmocka_unit_test_setup_teardown(test_freed_guard_promotion_waits_on_stack,
+                                      fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_freed_guard_nothing_recorded,
                                       fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_freed_guard_promotion_reentered,
