@@ -22,7 +22,8 @@
  *    EFI_INVALID_PARAMETER, where edk2 returns EFI_SUCCESS and subtracts
  *    Used again; so is any head that lies in free memory, and a free of
  *    the POOL header of a live OEM/OS pool (edk2 frees it, then follows
- *    its overwritten fields);
+ *    its overwritten fields), and of a bucket-sized head off the
+ *    128-byte grid of its pool page;
  *  - sizes whose overhead or page count wraps are EFI_OUT_OF_RESOURCES;
  *  - lists, blocks and POOL headers are checked before they are followed,
  *    and a scribble gives EFI_VOLUME_CORRUPTED with nothing changed;
@@ -424,6 +425,14 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
   if (plan->page_path) {
     plan->pages = pool_pages_for(plan->size, plan->granularity);
     return DXEMEM_SUCCESS;
+  }
+  /* dxemem: a bucket block starts on a 128-byte boundary and ends in its
+   * pool page; a head anywhere else was made up (edk2 would link it in
+   * and later hand out memory that overlaps a live buffer). */
+  uint64_t offset = head & (plan->granularity - 1u);
+  if ((head & (dx_pool_size_table[0] - 1u)) != 0 ||
+      offset + dx_pool_size_table[plan->index] > plan->granularity) {
+    return DXEMEM_INVALID_PARAMETER;
   }
   if (!dx_pool_list_head_ok(d, dx_pool_list_head(plan->pool, plan->index),
                             plan->index)) {

@@ -474,6 +474,39 @@ static void test_free_of_head_in_free_memory(void **state) {
   pool_free(fx, a);
 }
 
+/* dxemem: a head and tail made up inside a live buffer, off the 128-byte
+ * grid of bucket blocks (edk2 would put that block on a free list). */
+static void test_free_of_made_up_block(void **state) {
+  core_fixture *fx = *state;
+  fx_add_all(fx);
+  uint64_t a = pool(fx, T_BSD, 1000); /* a 1024 block */
+  uint8_t copy[0x30];
+  uint64_t small = pool(fx, T_BSD, 8);
+  memcpy(copy, host(fx, small - 0x18, sizeof copy), sizeof copy);
+  memcpy(host(fx, a + 0x40, sizeof copy), copy, sizeof copy);
+  assert_int_equal(dxemem_free_pool(fx->d, a + 0x58, NULL),
+                   DXEMEM_INVALID_PARAMETER);
+  /* On the grid but running past its page: a 2688 block at +0x680 of
+   * the second pool page (big's slack), its tail in a's buffer. */
+  uint64_t big = pool(fx, T_BSD, 2000);
+  uint64_t page1 = PAGE0 - 0x1000;
+  assert_int_equal(big, page1 + 0x18);
+  uint64_t fake = page1 + 0x680;
+  wr32(fx, fake, POOL_HEAD_SIGNATURE);
+  wr32(fx, fake + 8, T_BSD);
+  wr64(fx, fake + 16, 0xa80);
+  wr32(fx, fake + 0xa80 - 16, POOL_TAIL_SIGNATURE);
+  wr64(fx, fake + 0xa80 - 8, 0xa80);
+  assert_true(fake + 0xa80 - 16 > a && fake + 0xa80 < a + 1000);
+  uint64_t u = used(fx, T_BSD);
+  assert_int_equal(dxemem_free_pool(fx->d, fake + 0x18, NULL),
+                   DXEMEM_INVALID_PARAMETER);
+  assert_int_equal(used(fx, T_BSD), u);
+  pool_free(fx, small);
+  pool_free(fx, big);
+  pool_free(fx, a);
+}
+
 static void test_read_access_arguments(void **state) {
   core_fixture *fx = *state;
   fx_add_all(fx);
@@ -706,6 +739,7 @@ int main(void) {
       T(test_page_path_double_free),
       T(test_free_of_oem_pool_header),
       T(test_free_of_head_in_free_memory),
+      T(test_free_of_made_up_block),
       T(test_read_access_arguments),
       T(test_scribbled_free_link),
       T(test_scribbled_block_in_page_walk),
