@@ -223,6 +223,23 @@ TestTablesAreEdk2s (
     assert_int_equal (gBS->Stall (1), EFI_UNSUPPORTED);
     assert_int_equal (gST->RuntimeServices->GetTime (NULL, NULL), EFI_UNSUPPORTED);
   }
+  // Unbound, the memory services refuse; bound again, the same tables work.
+  {
+    EFI_PHYSICAL_ADDRESS  Address;
+    VOID                  *Buffer;
+    UINTN                 Size = 0;
+
+    assert_ptr_equal (DxememBootServicesInstance (), Firmware.Host.allocator);
+    DxememUninstallBootServices ();
+    assert_null (DxememBootServicesInstance ());
+    assert_int_equal (gBS->AllocatePages (AllocateAnyPages, EfiBootServicesData, 1, &Address), EFI_NOT_READY);
+    assert_int_equal (gBS->FreePages (0x1000, 1), EFI_NOT_READY);
+    assert_int_equal (gBS->GetMemoryMap (&Size, NULL, NULL, NULL, NULL), EFI_NOT_READY);
+    assert_int_equal (gBS->AllocatePool (EfiBootServicesData, 8, &Buffer), EFI_NOT_READY);
+    assert_int_equal (gBS->FreePool (&Size), EFI_NOT_READY);
+    assert_int_equal (gBS->ExitBootServices (gImageHandle, 0), EFI_NOT_READY);
+    assert_ptr_equal (DxememInstallBootServices (Firmware.Host.allocator), gST);
+  }
   {
     EFI_TPL  Old = gBS->RaiseTPL (TPL_NOTIFY);
     assert_int_equal (Old, TPL_APPLICATION);
@@ -231,6 +248,52 @@ TestTablesAreEdk2s (
     gBS->RestoreTPL (Old);
     assert_int_equal (gBS->RaiseTPL (TPL_APPLICATION), TPL_APPLICATION);
   }
+  AssertSameMap ();
+}
+
+// ---- the OVMF-like setup -------------------------------------------------------------
+
+static void
+TestOvmfLikeSetup (
+  void  **State
+  )
+{
+  dxemem_type_statistics  Stats;
+  DXEMEM_EDK2_PLATFORM    Other;
+  UINT64                  Top   = Firmware.Host.region.base + REGION_SIZE;
+  UINT64                  First = Top - SIZE_4MB - SIZE_32MB;
+
+  (void)State;
+  // OVMF's bins were carved from the first add, the range DXE starts in.
+  assert_int_equal (dxemem_get_type_statistics (Firmware.Host.allocator, EfiRuntimeServicesData, &Stats), DXEMEM_SUCCESS);
+  assert_int_equal (Stats.number_of_pages, 0x100);
+  assert_true (Stats.base_address >= First && Stats.maximum_address < Top - SIZE_4MB);
+  assert_int_equal (dxemem_get_type_statistics (Firmware.Host.allocator, EfiACPIReclaimMemory, &Stats), DXEMEM_SUCCESS);
+  assert_int_equal (Stats.number_of_pages, 0x12);
+
+  // The PEI pieces at the top, typed.
+  {
+    EFI_MEMORY_DESCRIPTOR  *Last;
+
+    SnapFirmware (&FirmwareMap);
+    Last = (EFI_MEMORY_DESCRIPTOR *)(FirmwareMap.Bytes + FirmwareMap.Size - FirmwareMap.DescriptorSize);
+    assert_int_equal (Last->Type, EfiBootServicesData);
+    assert_int_equal (Last->PhysicalStart + EFI_PAGES_TO_SIZE (Last->NumberOfPages), Top);
+  }
+
+  // Arguments the helpers refuse.
+  assert_int_equal (DxememAddOvmfLikeMemory (NULL, 0, SIZE_16MB, NULL, 0), EFI_INVALID_PARAMETER);
+  assert_int_equal (DxememAddOvmfLikeMemory (Mirror.allocator, 0x1000, SIZE_16MB, NULL, 0), EFI_INVALID_PARAMETER);
+  assert_int_equal (DxememAddOvmfLikeMemory (Mirror.allocator, 0, SIZE_4MB, NULL, 0), EFI_INVALID_PARAMETER);
+  assert_int_equal (DxememAddOvmfLikeMemory (Mirror.allocator, 0, SIZE_16MB + 1, NULL, 0), EFI_INVALID_PARAMETER);
+  // Setup is closed on an instance that has its map already.
+  assert_int_equal (
+    DxememAddOvmfLikeMemory (Mirror.allocator, Firmware.Host.region.base, REGION_SIZE, NULL, 0),
+    EFI_ALREADY_STARTED
+    );
+  assert_int_equal (DxememCreateOvmfLikePlatform (SIZE_64MB, NULL), EFI_INVALID_PARAMETER);
+  assert_int_equal (DxememCreateOvmfLikePlatform (SIZE_1MB, &Other), EFI_INVALID_PARAMETER);
+  assert_null (Other.SystemTable);
   AssertSameMap ();
 }
 
@@ -582,6 +645,7 @@ main (
 {
   const struct CMUnitTest  Tests[] = {
     cmocka_unit_test (TestTablesAreEdk2s),
+    cmocka_unit_test (TestOvmfLikeSetup),
     cmocka_unit_test (TestAllocatePages),
     cmocka_unit_test (TestAllocateAlignedPages),
     cmocka_unit_test (TestBootServicesStatuses),
