@@ -170,6 +170,11 @@ void do_pool(harness *h, const record *r) {
   dxemem_status status = dxemem_allocate_pool(h->d, type, bytes,
                                               null_pointer ? NULL : &buffer);
   bool valid = pool_type_valid(type) && !null_pointer;
+  /* An OEM/OS request makes its POOL header before it looks for pages, so
+   * even a failed one leaves pool blocks in the map. */
+  if (valid && type >= 0x70000000u) {
+    h->pool.any = true;
+  }
   /* After an overlapping add a page may be handed out twice, and a map
    * entry page may land on the pool's blocks. */
   uint64_t unsure = h->overlapped ? ST_CORRUPTED : 0;
