@@ -33,7 +33,11 @@
  *                               refuel the entry pool (edk2 loops forever), or
  *                               the map stack would overflow; the operation
  *                               (or, for multi-entry frees, the piece that
- *                               failed) is rolled back.
+ *                               failed) is rolled back. Under the heap
+ *                               guard also: a search that needs a promotion
+ *                               of freed pages edk2 could never finish (it
+ *                               loops or recurses for ever); a guard hazard
+ *                               says which (see "heap guard" below).
  *      DXEMEM_ACCESS_DENIED     a free would release a page that holds the
  *                               allocator's own map entries (edk2 frees it
  *                               and later corrupts its list); pieces before
