@@ -164,6 +164,12 @@ trace_exit view_boots_run(view_boot_runner run, void *context,
       fprintf(out,
               "  nothing changes: no reset; this is the table an S4 resume "
               "relies on\n");
+      if (boot > 1) {
+        fprintf(out,
+                "  (every later boot starts with this table, so its runtime "
+                "and ACPI ranges\n  stay where boot %u put them)\n",
+                boot);
+      }
       *converged = true;
       return TRACE_EXIT_OK;
     }
