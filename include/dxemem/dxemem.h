@@ -96,8 +96,12 @@ typedef enum dxemem_hazard_kind {
   DXEMEM_HAZARD_FREES_UNOWNED = 1,  /* bin set-up frees pages it never got */
   DXEMEM_HAZARD_BIN_LEAKED = 2,     /* bin set-up leaves a bin allocated */
   DXEMEM_HAZARD_OVERLAPPING_ADD = 3, /* an add overlaps memory in the map */
-  DXEMEM_HAZARD_POOL_OVERLAP = 4,   /* a pool buffer overlaps live memory */
-  DXEMEM_HAZARD_POOL_DOUBLE_FREE = 5, /* a freed pool buffer freed again */
+  DXEMEM_HAZARD_POOL_OVERLAP = 4,   /* a pool size whose arithmetic wraps:
+                                       edk2's buffer would overlap live
+                                       memory; dxemem refuses it and reports
+                                       start = end = the size */
+  DXEMEM_HAZARD_POOL_DOUBLE_FREE = 5, /* a page-path pool buffer freed again:
+                                       edk2 says success; dxemem refuses */
   /* Heap guard (HeapGuard.c); where edk2 never returns, dxemem returns
    * EFI_OUT_OF_RESOURCES for the search that needed the promotion. */
   DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE = 6, /* PromoteGuardedFreePages

@@ -85,9 +85,11 @@ const char *dxemem_hazard_name(dxemem_hazard_kind kind) {
       [DXEMEM_HAZARD_OVERLAPPING_ADD] =
           "add overlaps memory already in the map",
       [DXEMEM_HAZARD_POOL_OVERLAP] =
-          "pool buffer overlaps memory that is still in use",
+          "pool size wraps, edk2 would hand back a buffer over live memory "
+          "(refused)",
       [DXEMEM_HAZARD_POOL_DOUBLE_FREE] =
-          "pool buffer freed twice, reported as success",
+          "pool buffer in freed pages freed again, edk2 reports success "
+          "(refused)",
       [DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE] =
           "heap guard: no freed page the promotion can reach (edk2 loops "
           "for ever)",

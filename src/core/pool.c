@@ -407,8 +407,13 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
   /* dxemem: the pool's own POOL headers, and blocks whose page is free
    * memory (a forged or stale head), are not the caller's to free. Hazard
    * seam: the misuse report of a page-path double free. */
-  if ((!internal && is_live_oem_pool(d, buffer)) ||
-      !pool_pages_still_held(d, head)) {
+  if (!internal && is_live_oem_pool(d, buffer)) {
+    return DXEMEM_INVALID_PARAMETER;
+  }
+  if (!pool_pages_still_held(d, head)) {
+    /* edk2 answers EFI_SUCCESS here, frees nothing and lowers Used again. */
+    dx_raise_hazard(d, DXEMEM_HAZARD_POOL_DOUBLE_FREE, head,
+                    head + (plan->size != 0 ? plan->size - 1 : 0));
     return DXEMEM_INVALID_PARAMETER;
   }
   dxemem_status status = dx_lookup_pool_head(d, plan->type, &plan->pool);
@@ -537,7 +542,13 @@ dxemem_status dxemem_allocate_pool(dxemem *d, uint32_t pool_type,
     return dx_api_leave(d, DXEMEM_INVALID_PARAMETER);
   }
   *buffer = 0;
-  if (size > POOL_MAX_SIZE || pool_request_wraps(d, pool_type, size)) {
+  if (size > POOL_MAX_SIZE) {
+    return dx_api_leave(d, DXEMEM_OUT_OF_RESOURCES);
+  }
+  if (pool_request_wraps(d, pool_type, size)) {
+    /* edk2 would hand back a buffer over live memory; no buffer exists, so
+     * the hazard's range is the size asked for (start = end = size). */
+    dx_raise_hazard(d, DXEMEM_HAZARD_POOL_OVERLAP, size, size);
     return dx_api_leave(d, DXEMEM_OUT_OF_RESOURCES);
   }
   bool need_guard = dx_is_pool_type_to_guard(d, pool_type);

@@ -129,9 +129,15 @@ static void print_pending_command(runner *r) {
 static void warn_hazard(runner *r, const dxemem_event *event) {
   const char *what = dxemem_hazard_name(event->hazard);
   fflush(r->options->out);
-  fprintf(r->options->err,
-          "%" PRIu64 ": warning: %s: 0x%016" PRIx64 "-0x%016" PRIx64 "\n",
-          r->line, what != NULL ? what : "hazard", event->start, event->end);
+  if (event->hazard == DXEMEM_HAZARD_POOL_OVERLAP) {
+    fprintf(r->options->err, "%" PRIu64 ": warning: %s: 0x%" PRIx64 " bytes\n",
+            r->line, what, event->start);
+  } else {
+    fprintf(r->options->err,
+            "%" PRIu64 ": warning: %s: 0x%016" PRIx64 "-0x%016" PRIx64 "\n",
+            r->line, what != NULL ? what : "hazard", event->start,
+            event->end);
+  }
   fflush(r->options->err);
 }
 

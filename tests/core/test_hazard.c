@@ -169,6 +169,8 @@ static void test_overlapping_add(void **state) {
   assert_int_equal(hazard_events(fx), 1);
   expect_hazard(hazard_event(fx, 0), DXEMEM_HAZARD_OVERLAPPING_ADD,
                 FX_BASE + PG(8), FX_BASE + PG(40) - 1);
+  assert_string_equal(hazard_event(fx, 0)->function,
+                      "CoreAddMemoryDescriptor");
   /* Touching is not overlapping. */
   fx_add(fx, T_CONV, FX_BASE + PG(48), 4, 0);
   assert_int_equal(count(fx, DXEMEM_HAZARD_ANY), 1);
@@ -188,6 +190,57 @@ static void test_empty_add_at_zero_overlaps_everything(void **state) {
   fx_add(fx, T_CONV, PG(4), 0, 0);
   assert_int_equal(count(fx, DXEMEM_HAZARD_ANY), 1);
   fx->broken = true; /* the wrapping entry voids the region rules */
+}
+
+/* A page-path pool buffer freed twice: edk2 answers EFI_SUCCESS (and
+ * lowers Used again); dxemem refuses and reports the hazard with the
+ * buffer's block. A bucket block freed twice fails edk2's own signature
+ * check and is no hazard. */
+static void test_pool_double_free(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  uint64_t big = 0;
+  uint64_t small = 0;
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_BSD, 8000, &big),
+                   DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_BSD, 16, &small),
+                   DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_free_pool(fx->d, big, NULL), DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_free_pool(fx->d, small, NULL), DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_free_pool(fx->d, small, NULL),
+                   DXEMEM_INVALID_PARAMETER);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_ANY), 0);
+  fx_clear_events(fx);
+  assert_int_equal(dxemem_free_pool(fx->d, big, NULL),
+                   DXEMEM_INVALID_PARAMETER);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_POOL_DOUBLE_FREE), 1);
+  const dxemem_event *ev = hazard_event(fx, 0);
+  assert_int_equal(ev->hazard, DXEMEM_HAZARD_POOL_DOUBLE_FREE);
+  assert_int_equal(ev->start, big - 24);
+  assert_true(ev->end >= big + 8000 - 1);
+  assert_string_equal(ev->function, "CoreFreePool");
+}
+
+/* A size whose arithmetic wraps in edk2 (its buffer would overlap live
+ * memory): refused, reported with the size. The largest size that does
+ * not wrap is no hazard. */
+static void test_pool_size_that_wraps(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  uint64_t buffer = 0;
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_BSD, UINT64_MAX - 4135,
+                                        &buffer),
+                   DXEMEM_OUT_OF_RESOURCES);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_ANY), 0);
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_BSD, UINT64_MAX - 4134,
+                                        &buffer),
+                   DXEMEM_OUT_OF_RESOURCES);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_POOL_OVERLAP), 1);
+  expect_hazard(hazard_event(fx, 0), DXEMEM_HAZARD_POOL_OVERLAP,
+                UINT64_MAX - 4134, UINT64_MAX - 4134);
+  assert_string_equal(hazard_event(fx, 0)->function, "CoreAllocatePool");
 }
 
 static void test_hazard_api_edges(void **state) {
@@ -232,6 +285,8 @@ int main(void) {
       T(test_watch_overflow_reports_whole_bins),
       T(test_overlapping_add),
       T(test_empty_add_at_zero_overlaps_everything),
+      T(test_pool_double_free),
+      T(test_pool_size_that_wraps),
       T(test_hazard_api_edges),
       T(test_hazard_names),
   };
