@@ -1688,6 +1688,18 @@ static bool setup(harness *h, const uint8_t *header) {
   if ((flags & FLAG_CHECK_EVERY_CALL) != 0) {
     config.assert_failed = on_assert_failed;
   }
+  /* The index, at the check level that walks both lists and compares the
+   * index with them on every call (the list path is the old code, which
+   * the core tests run on as well). */
+  config.check_level = DXEMEM_CHECK_FULL;
+  size_t index_bytes =
+      dxemem_index_size(dxemem_index_entries_for_region(h->size));
+  h->index = malloc(index_bytes);
+  if (h->index == NULL) {
+    return false;
+  }
+  config.index_storage = h->index;
+  config.index_storage_size = index_bytes;
   if ((flags & FLAG_LOCK) != 0) {
     config.lock = on_lock;
     config.unlock = on_unlock;
@@ -1741,6 +1753,8 @@ static void teardown(harness *h) {
   }
   free(h->shadow);
   free(h->storage);
+  free(h->index);
+  h->index = NULL;
   if (h->mapping != NULL) {
     munmap(h->mapping, h->mapping_size);
   }

@@ -107,6 +107,7 @@ typedef struct pool_shadow {
 typedef struct harness {
   dxemem *d;
   void *storage;
+  void *index; /* index storage, NULL on the list path */
   unsigned char *mapping; /* guard, region, guard */
   size_t mapping_size;
   unsigned char *host; /* the region */

@@ -73,27 +73,76 @@ static void print_pool_stats(FILE *out, uint64_t line,
   }
 }
 
+/* The lines almost every command prints ("LINE WORD STATUS [0xADDRESS]"),
+ * put together by hand: a long replay spends its time here otherwise. */
+static char *put_text(char *at, const char *text) {
+  size_t n = strlen(text);
+  memcpy(at, text, n);
+  return at + n;
+}
+
+static char *put_decimal(char *at, uint64_t v) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) {
+    *at++ = digits[--n];
+  }
+  return at;
+}
+
+static char *put_hex16(char *at, uint64_t v) {
+  static const char hex[] = "0123456789abcdef";
+  *at++ = '0';
+  *at++ = 'x';
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    *at++ = hex[(v >> shift) & 0xf];
+  }
+  return at;
+}
+
+static void print_status_line(FILE *out, const trace_command *command,
+                              dxemem_status status, bool with_address,
+                              uint64_t address) {
+  char buffer[128];
+  char status_text[19];
+  char *at = put_decimal(buffer, command->line);
+  *at++ = ' ';
+  at = put_text(at, trace_op_word(command->op));
+  *at++ = ' ';
+  at = put_text(at, trace_status_text(status, status_text));
+  if (with_address) {
+    *at++ = ' ';
+    at = put_hex16(at, address);
+  }
+  *at++ = '\n';
+  fwrite(buffer, 1, (size_t)(at - buffer), out);
+}
+
 void trace_print_check(FILE *out, const trace_command *command,
                        const trace_outcome *outcome) {
   if (trace_op_is_setup(command->op)) {
     return;
   }
-  char status[19];
-  fprintf(out, "%" PRIu64 " %s", command->line, trace_op_word(command->op));
   switch (command->op) {
   case TRACE_OP_ALLOC:
   case TRACE_OP_POOL:
-    fprintf(out, " %s", trace_status_text(outcome->status, status));
-    if (outcome->status == DXEMEM_SUCCESS) {
-      fprintf(out, " 0x%016" PRIx64, outcome->address);
-    }
-    fputc('\n', out);
-    break;
+    print_status_line(out, command, outcome->status,
+                      outcome->status == DXEMEM_SUCCESS, outcome->address);
+    return;
   case TRACE_OP_FREE:
   case TRACE_OP_FREEPOOL:
   case TRACE_OP_TERMINATE:
-    fprintf(out, " %s\n", trace_status_text(outcome->status, status));
+    print_status_line(out, command, outcome->status, false, 0);
+    return;
+  default:
     break;
+  }
+  fprintf(out, "%" PRIu64 " %s", command->line, trace_op_word(command->op));
+  switch (command->op) {
   case TRACE_OP_MAP:
     print_map(out, command->line, outcome);
     break;

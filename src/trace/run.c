@@ -7,11 +7,14 @@
  * the region, a full name table) is found before the command touches the
  * allocator, so a failing line has no effect and prints nothing.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, fileno, isatty */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "trace.h"
 
@@ -163,6 +166,9 @@ static trace_exit run_region(runner *r, const trace_command *command) {
       .region_base = command->region.base,
       .region_size = command->region.bytes,
       .reference = r->options->reference,
+      /* --verify: every call also walks both lists and checks the index. */
+      .check_level =
+          r->options->verify ? DXEMEM_CHECK_FULL : DXEMEM_CHECK_TOUCHED,
   };
   config.user_context = r;
   config.event = on_event;
@@ -652,7 +658,58 @@ static trace_exit run_command_caught(runner *r, const trace_command *command,
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Long replays say how far they are on stderr, when it is a terminal:
+ * the line every half second or so (the clock is read every 4096
+ * commands), wiped again at the end. */
+typedef struct progress {
+  bool on;
+  bool shown;
+  uint64_t count;
+  double next;
+} progress;
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_tick(progress *p, const runner *r, uint64_t line) {
+  if (!p->on || (++p->count & 4095u) != 0) {
+    return;
+  }
+  double now = seconds_now();
+  if (now < p->next) {
+    return;
+  }
+  p->next = now + 0.5;
+  fprintf(r->options->err, "\rdxemem: line %" PRIu64 " ...", line);
+  fflush(r->options->err);
+  p->shown = true;
+}
+
+static void progress_done(const progress *p, const runner *r) {
+  if (p->shown) {
+    fputs("\r\033[K", r->options->err);
+    fflush(r->options->err);
+  }
+}
+
+static trace_exit run_all_lines(runner *r, trace_reader *reader,
+                                progress *p);
+
 static trace_exit run_all(runner *r, trace_reader *reader) {
+  progress p = {.on = r->options->err != NULL &&
+                      isatty(fileno(r->options->err)) != 0,
+                .next = 0};
+  p.next = p.on ? seconds_now() + 1.0 : 0;
+  trace_exit status = run_all_lines(r, reader, &p);
+  progress_done(&p, r);
+  return status;
+}
+
+static trace_exit run_all_lines(runner *r, trace_reader *reader,
+                                progress *p) {
   const trace_run_options *options = r->options;
   trace_command command;
   trace_error error;
@@ -661,6 +718,7 @@ static trace_exit run_all(runner *r, trace_reader *reader) {
     if (read == TRACE_READ_END) {
       return TRACE_EXIT_OK;
     }
+    progress_tick(p, r, command.line);
     if (read == TRACE_READ_INVALID) {
       r->line = error.line;
       return fail(r, TRACE_EXIT_TRACE_ERROR, "%s", error.message);

@@ -29,7 +29,7 @@
 enum {
   TRACE_LINE_MAX = 4096,     /* bytes per line, newline excluded */
   TRACE_NAME_MAX = 255,      /* characters in an @name */
-  TRACE_NAMES_MAX = 1 << 18, /* distinct names bound at once */
+  TRACE_NAMES_MAX = 1 << 21, /* distinct names bound at once */
   TRACE_BINS_MAX = 16,       /* TYPE:PAGES pairs after `bins` */
   TRACE_MESSAGE_MAX = 200    /* bytes in an error message */
 };
@@ -43,7 +43,7 @@ enum {
 #endif
 
 /* Bytes of name text the name table may hold in all. */
-#define TRACE_NAME_BYTES_MAX ((size_t)16 << 20)
+#define TRACE_NAME_BYTES_MAX ((size_t)32 << 20)
 
 /* Setup commands first: trace_op_is_setup relies on the order. */
 typedef enum trace_op {

@@ -38,26 +38,26 @@ nul-bytes)
   status=$?
   ;;
 many-names)
-  # a million distinct names; the table holds 2^18 (TRACE_NAMES_MAX), so
-  # the alloc binding name 2^18 + 1 (line 2 + 262145) is refused
-  line=262147
+  # more distinct names than the table holds (2^21, TRACE_NAMES_MAX): the
+  # alloc binding name 2^21 + 1 (line 2 + 2097153) is refused
+  line=2097155
   awk 'BEGIN {
-         print "region 0x100000 0x40100000"
-         print "add EfiConventionalMemory 0x100000 0x40100"
-         for (i = 0; i < 1000000; i++)
-           printf "alloc any EfiBootServicesData 1 @name%d\n", i
+         print "region 0x100000 0x230000000"
+         print "add EfiConventionalMemory 0x100000 0x22ff00"
+         for (i = 0; i < 2100000; i++)
+           printf "alloc any EfiBootServicesData 1 @n%d\n", i
        }' | "$tool" replay --check - >"$tmp/out" 2>"$tmp/err"
   status=$?
   ;;
 long-names)
-  # 255-character names: 16 MiB of name text holds 65536 of them
-  line=65539
+  # 255-character names: 32 MiB of name text holds 131072 of them
+  line=131075
   awk 'BEGIN {
          pad = "n"
          while (length(pad) < 240) pad = pad "n"
-         print "region 0x100000 0x10100000"
-         print "add EfiConventionalMemory 0x100000 0x10100"
-         for (i = 0; i < 70000; i++)
+         print "region 0x100000 0x20100000"
+         print "add EfiConventionalMemory 0x100000 0x20100"
+         for (i = 0; i < 140000; i++)
            printf "alloc any EfiBootServicesData 1 @%s%015d\n", pad, i
        }' | "$tool" replay --check - >"$tmp/out" 2>"$tmp/err"
   status=$?
