@@ -86,16 +86,22 @@ static void xml_text(FILE *out, const char *text) {
   }
 }
 
-/* x of an address; the region maps onto [LEFT, LEFT + BAR_WIDTH]. */
-static double x_of(const view_picture *p, uint64_t address) {
-  if (address <= p->region_base) {
+/* The address window a lane shows: [lo, lo + span). */
+typedef struct lane {
+  uint64_t lo, span;
+  double y; /* top of the bin outlines; the bar is 18 below */
+} lane;
+
+/* x of an address; the window maps onto [LEFT, LEFT + BAR_WIDTH]. */
+static double x_of(const lane *l, uint64_t address) {
+  if (address <= l->lo) {
     return LEFT;
   }
-  uint64_t offset = address - p->region_base;
-  if (offset >= p->region_bytes) {
+  uint64_t offset = address - l->lo;
+  if (offset >= l->span) {
     return LEFT + BAR_WIDTH;
   }
-  return LEFT + BAR_WIDTH * ((double)offset / (double)p->region_bytes);
+  return LEFT + BAR_WIDTH * ((double)offset / (double)l->span);
 }
 
 static uint64_t range_end(uint64_t start, uint64_t pages) {
@@ -119,10 +125,113 @@ static void bar_rect(FILE *out, double x0, double x1, double y, double h,
   fputs("</title></rect>\n", out);
 }
 
+/* One to-scale bar of the window l: descriptors, bins, refuel pages and
+ * the window's two ends. Marks the types drawn in used[]. */
+static void draw_lane(FILE *out, const view_picture *p, const lane *l,
+                      bool *used) {
+  double bar_y = l->y + 18;
+  for (size_t i = 0; i < p->range_count; i++) {
+    const view_range *r = &p->ranges[i];
+    char buffer[11], title[160];
+    uint64_t end = range_end(r->start, r->pages);
+    if (end < l->lo || r->start - l->lo >= l->span) {
+      continue;
+    }
+    snprintf(title, sizeof(title),
+             "%s 0x%016" PRIx64 "-0x%016" PRIx64 " 0x%" PRIx64
+             " pages attr 0x%" PRIx64,
+             trace_type_text(r->type, buffer), r->start, end, r->pages,
+             r->attribute);
+    bar_rect(out, x_of(l, r->start), x_of(l, end + (end != UINT64_MAX)),
+             bar_y, BAR_HEIGHT, view_type_colour(r->type), "#555555", title);
+    size_t slot = r->type <= DXEMEM_MAX_MEMORY_TYPE ? r->type
+                  : r->type >= 0x80000000u          ? DXEMEM_MAX_MEMORY_TYPE + 2
+                  : r->type >= 0x70000000u          ? DXEMEM_MAX_MEMORY_TYPE + 1
+                                                    : DXEMEM_MAX_MEMORY_TYPE + 3;
+    used[slot] = true;
+  }
+  for (size_t i = 0; i < p->bin_count; i++) {
+    const view_bin *b = &p->bins[i];
+    char buffer[11], title[160];
+    if (b->maximum < l->lo || b->base - l->lo >= l->span) {
+      continue;
+    }
+    snprintf(title, sizeof(title), "bin of %s 0x%016" PRIx64 "-0x%016" PRIx64,
+             trace_type_text(b->type, buffer), b->base, b->maximum);
+    double x0 = x_of(l, b->base);
+    double x1 = x_of(l, b->maximum + (b->maximum != UINT64_MAX));
+    double w = x1 - x0 < 1.0 ? 1.0 : x1 - x0;
+    fprintf(out,
+            "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+            "fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+            "stroke-dasharray=\"4 2\"><title>",
+            x0, l->y, w, bar_y + BAR_HEIGHT - l->y + 4,
+            view_type_colour(b->type));
+    xml_text(out, title);
+    fputs("</title></rect>\n", out);
+    used[b->type <= DXEMEM_MAX_MEMORY_TYPE ? b->type
+                                           : DXEMEM_MAX_MEMORY_TYPE + 3] = true;
+  }
+  for (size_t i = 0; i < p->refuel_count; i++) {
+    if (p->refuel_pages[i] < l->lo || p->refuel_pages[i] - l->lo >= l->span) {
+      continue;
+    }
+    fprintf(out,
+            "<path d=\"M%.2f %.1f l-4 8 h8 z\" fill=\"#000000\"><title>refuel "
+            "page 0x%016" PRIx64 " (64 map entries)</title></path>\n",
+            x_of(l, p->refuel_pages[i]), bar_y + BAR_HEIGHT + 2,
+            p->refuel_pages[i]);
+  }
+  double axis_y = bar_y + BAR_HEIGHT + 24;
+  fprintf(out,
+          "<text x=\"%.0f\" y=\"%.0f\">0x%" PRIx64 "</text>\n"
+          "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">0x%" PRIx64
+          "</text>\n",
+          LEFT, axis_y, l->lo, LEFT + BAR_WIDTH, axis_y, l->lo + (l->span - 1));
+}
+
+/* The bins and the refuel pages: where a detail lane looks when the
+ * whole region shows them as slivers. */
+static bool busy_window(const view_picture *p, uint64_t *lo, uint64_t *hi) {
+  if (p->bin_count == 0) {
+    return false;
+  }
+  *lo = UINT64_MAX;
+  *hi = 0;
+  for (size_t i = 0; i < p->bin_count; i++) {
+    *lo = p->bins[i].base < *lo ? p->bins[i].base : *lo;
+    *hi = p->bins[i].maximum > *hi ? p->bins[i].maximum : *hi;
+  }
+  for (size_t i = 0; i < p->refuel_count; i++) {
+    uint64_t page = p->refuel_pages[i];
+    *lo = page < *lo ? page : *lo;
+    *hi = page + DXEMEM_PAGE_MASK > *hi ? page + DXEMEM_PAGE_MASK : *hi;
+  }
+  uint64_t top = p->region_base + (p->region_bytes - 1);
+  if (*lo < p->region_base || *hi > top || *hi <= *lo) {
+    return false;
+  }
+  /* A little room either side, inside the region. */
+  uint64_t pad = (*hi - *lo) / 16 + 1;
+  *lo = *lo - p->region_base > pad ? (*lo - pad) & ~(uint64_t)DXEMEM_PAGE_MASK
+                                   : p->region_base;
+  *hi = top - *hi > pad ? *hi + pad : top;
+  return *hi - *lo < p->region_bytes / 4;
+}
+
+#define LANE_HEIGHT (18.0 + BAR_HEIGHT + 34.0)
+
 bool view_svg_write(FILE *out, const view_picture *p) {
   bool used[DXEMEM_MAX_MEMORY_TYPE + 4] = {false};
   size_t legend_slots = DXEMEM_MAX_MEMORY_TYPE + 4;
-  double height = BAR_Y + BAR_HEIGHT + 80.0;
+  lane whole = {p->region_base, p->region_bytes, BIN_Y};
+  /* A second lane, to scale too, for the bins and refuel pages when they
+   * take less than a quarter of the region. */
+  uint64_t low = 0, high = 0;
+  bool detail = busy_window(p, &low, &high);
+  lane zoom = {low, high - low + 1, BIN_Y + LANE_HEIGHT + 14};
+  double axis_y = (detail ? zoom.y : whole.y) + LANE_HEIGHT - 10;
+  double height = axis_y + 70.0;
   fprintf(out,
           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
@@ -133,58 +242,14 @@ bool view_svg_write(FILE *out, const view_picture *p) {
   fputs("<text x=\"10\" y=\"16\" font-size=\"13\" font-weight=\"bold\">", out);
   xml_text(out, p->title != NULL ? p->title : "memory map");
   fputs("</text>\n", out);
-
-  for (size_t i = 0; i < p->range_count; i++) {
-    const view_range *r = &p->ranges[i];
-    char buffer[11], title[160];
-    uint64_t end = range_end(r->start, r->pages);
-    snprintf(title, sizeof(title),
-             "%s 0x%016" PRIx64 "-0x%016" PRIx64 " 0x%" PRIx64
-             " pages attr 0x%" PRIx64,
-             trace_type_text(r->type, buffer), r->start, end, r->pages,
-             r->attribute);
-    bar_rect(out, x_of(p, r->start), x_of(p, end + (end != UINT64_MAX)),
-             BAR_Y, BAR_HEIGHT, view_type_colour(r->type), "#555555", title);
-    size_t slot = r->type <= DXEMEM_MAX_MEMORY_TYPE ? r->type
-                  : r->type >= 0x80000000u          ? DXEMEM_MAX_MEMORY_TYPE + 2
-                  : r->type >= 0x70000000u          ? DXEMEM_MAX_MEMORY_TYPE + 1
-                                                    : DXEMEM_MAX_MEMORY_TYPE + 3;
-    used[slot] = true;
-  }
-  for (size_t i = 0; i < p->bin_count; i++) {
-    const view_bin *b = &p->bins[i];
-    char buffer[11], title[160];
-    snprintf(title, sizeof(title), "bin of %s 0x%016" PRIx64 "-0x%016" PRIx64,
-             trace_type_text(b->type, buffer), b->base, b->maximum);
-    double x0 = x_of(p, b->base);
-    double x1 = x_of(p, b->maximum + (b->maximum != UINT64_MAX));
-    double w = x1 - x0 < 1.0 ? 1.0 : x1 - x0;
+  draw_lane(out, p, &whole, used);
+  if (detail) {
     fprintf(out,
-            "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
-            "fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-            "stroke-dasharray=\"4 2\"><title>",
-            x0, BIN_Y, w, BAR_Y + BAR_HEIGHT - BIN_Y + 4, view_type_colour(b->type));
-    xml_text(out, title);
-    fputs("</title></rect>\n", out);
-    used[b->type <= DXEMEM_MAX_MEMORY_TYPE ? b->type : DXEMEM_MAX_MEMORY_TYPE + 3] =
-        true;
+            "<text x=\"%.0f\" y=\"%.0f\" fill=\"#555555\">closer, to "
+            "scale: the bins and the refuel pages</text>\n",
+            LEFT, zoom.y - 4);
+    draw_lane(out, p, &zoom, used);
   }
-  for (size_t i = 0; i < p->refuel_count; i++) {
-    double x = x_of(p, p->refuel_pages[i]);
-    double y = BAR_Y + BAR_HEIGHT + 2;
-    fprintf(out,
-            "<path d=\"M%.2f %.1f l-4 8 h8 z\" fill=\"#000000\"><title>refuel "
-            "page 0x%016" PRIx64 " (64 map entries)</title></path>\n",
-            x, y, p->refuel_pages[i]);
-  }
-  /* Axis: the region's ends. */
-  double axis_y = BAR_Y + BAR_HEIGHT + 24;
-  fprintf(out,
-          "<text x=\"%.0f\" y=\"%.0f\">0x%" PRIx64 "</text>\n"
-          "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">0x%" PRIx64
-          "</text>\n",
-          LEFT, axis_y, p->region_base, LEFT + BAR_WIDTH, axis_y,
-          p->region_base + (p->region_bytes - 1));
   /* Legend. */
   double lx = LEFT, ly = axis_y + 22;
   for (size_t slot = 0; slot < legend_slots; slot++) {
