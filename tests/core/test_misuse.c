@@ -232,7 +232,9 @@ static void test_storage_inside_region_is_refused(void **state) {
   core_fixture *fx = *state;
   size_t need = dxemem_instance_size();
   size_t region = 4 * 4096;
-  unsigned char *block = aligned_alloc(4096, region + 2 * need + 8192);
+  /* aligned_alloc wants a multiple of the alignment. */
+  unsigned char *block = aligned_alloc(
+      4096, (region + 2 * need + 8192 + 4095) & ~(size_t)4095);
   assert_non_null(block);
   unsigned char *host = block + need + 4096; /* room on both sides */
   dxemem_config c = fx->config;
