@@ -54,21 +54,35 @@ static bool refill(trace_reader *reader) {
   return true;
 }
 
-/* Reads the next line into reader->line (newline dropped). */
+/* Reads the next line into reader->line (newline dropped). A comment may
+ * be of any length: once the line passes TRACE_LINE_MAX, a `#` already
+ * read (or within the cap) lets the rest of the line be skipped instead of
+ * kept; only the text before the comment counts against the cap. */
 static line_status read_line(trace_reader *reader, size_t *length) {
   size_t used = 0;
   bool any_byte = false;
+  bool skipping = false; /* the rest of the line is comment, dropped */
   while (refill(reader)) {
     any_byte = true;
     const unsigned char *newline =
         memchr(reader->data, '\n', reader->data_size);
     size_t take =
         newline != NULL ? (size_t)(newline - reader->data) : reader->data_size;
-    if (take > TRACE_LINE_MAX - used) {
-      return LINE_TOO_LONG;
+    size_t keep = skipping ? 0 : take;
+    if (keep > TRACE_LINE_MAX - used) {
+      const unsigned char *hash = memchr(reader->data, '#', take);
+      if (memchr(reader->line, '#', used) != NULL) {
+        keep = 0;
+      } else if (hash != NULL &&
+                 (size_t)(hash - reader->data) <= TRACE_LINE_MAX - used) {
+        keep = (size_t)(hash - reader->data);
+      } else {
+        return LINE_TOO_LONG;
+      }
+      skipping = true;
     }
-    memcpy(reader->line + used, reader->data, take);
-    used += take;
+    memcpy(reader->line + used, reader->data, keep);
+    used += keep;
     size_t consumed = take + (newline != NULL ? 1 : 0);
     reader->data += consumed;
     reader->data_size -= consumed;
@@ -163,7 +177,8 @@ trace_read_status trace_reader_next(trace_reader *reader,
       return TRACE_READ_IO_ERROR;
     }
     if (status == LINE_TOO_LONG) {
-      return invalid(error, reader->line_number, "line is longer than %d bytes",
+      return invalid(error, reader->line_number,
+                     "line is longer than %d bytes before any comment",
                      TRACE_LINE_MAX);
     }
     command->line = reader->line_number;

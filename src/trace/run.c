@@ -377,6 +377,13 @@ static trace_exit run_stats(runner *r, trace_outcome *outcome) {
   return TRACE_EXIT_OK;
 }
 
+static trace_exit fill_too_big(runner *r, const char *what, uint64_t bytes) {
+  return fail(r, TRACE_EXIT_TRACE_ERROR,
+              "%s of 0x%" PRIx64 " bytes is above the limit of 0x%" PRIx64
+              " bytes one command may write",
+              what, bytes, TRACE_FILL_BYTES_MAX);
+}
+
 /* fill and check: the pages through the host mapping of the region. */
 static trace_exit run_fill(runner *r, const trace_command *command,
                            trace_outcome *outcome) {
@@ -391,6 +398,9 @@ static trace_exit run_fill(runner *r, const trace_command *command,
                           ref.address, pages);
   }
   uint64_t bytes = pages * DXEMEM_PAGE_SIZE;
+  if (command->op == TRACE_OP_FILL && bytes > TRACE_FILL_BYTES_MAX) {
+    return fill_too_big(r, "fill", bytes);
+  }
   unsigned char *host =
       dxemem_phys_to_host(r->instance.allocator, ref.address, bytes);
   if (host == NULL) {
@@ -467,6 +477,9 @@ static trace_exit run_fillb(runner *r, const trace_command *command,
                 " is not inside the region 0x%" PRIx64 "-0x%" PRIx64,
                 what, bytes, ref.address, r->region_base,
                 r->region_base + (r->region_bytes - 1));
+  }
+  if (command->op == TRACE_OP_FILLB && bytes > TRACE_FILL_BYTES_MAX) {
+    return fill_too_big(r, "fillb", bytes);
   }
   unsigned char *host =
       dxemem_phys_to_host(r->instance.allocator, ref.address, bytes);
@@ -698,6 +711,21 @@ static void progress_done(const progress *p, const runner *r) {
 static trace_exit run_all_lines(runner *r, trace_reader *reader,
                                 progress *p);
 
+/* The final validation pass, with or without --verify: a trace that only
+ * reads after scribbling over the allocator's entries (a fill over its
+ * pages) still ends with the damage named, on the last command's line. */
+static trace_exit final_check(runner *r) {
+  if (r->instance.allocator == NULL) {
+    return TRACE_EXIT_OK;
+  }
+  dxemem_violation violation;
+  if (dxemem_check(r->instance.allocator, &violation) != DXEMEM_SUCCESS) {
+    return fail(r, TRACE_EXIT_INVARIANT, "at the end of the trace: %s",
+                violation.message);
+  }
+  return TRACE_EXIT_OK;
+}
+
 static trace_exit run_all(runner *r, trace_reader *reader) {
   progress p = {.on = r->options->err != NULL &&
                       isatty(fileno(r->options->err)) != 0,
@@ -716,7 +744,7 @@ static trace_exit run_all_lines(runner *r, trace_reader *reader,
   for (;;) {
     trace_read_status read = trace_reader_next(reader, &command, &error);
     if (read == TRACE_READ_END) {
-      return TRACE_EXIT_OK;
+      return final_check(r);
     }
     progress_tick(p, r, command.line);
     if (read == TRACE_READ_INVALID) {

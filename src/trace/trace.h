@@ -27,12 +27,17 @@
 /* Limits that keep hostile input bounded; breaking one is a trace error
  * that names the line. Real traces stay far below them. */
 enum {
-  TRACE_LINE_MAX = 4096,     /* bytes per line, newline excluded */
+  TRACE_LINE_MAX = 4096,     /* bytes per line before any comment */
   TRACE_NAME_MAX = 255,      /* characters in an @name */
   TRACE_NAMES_MAX = 1 << 21, /* distinct names bound at once */
   TRACE_BINS_MAX = 16,       /* TYPE:PAGES pairs after `bins` */
   TRACE_MESSAGE_MAX = 200    /* bytes in an error message */
 };
+
+/* The most one fill or fillb writes (each written page costs host memory;
+ * a region may be far larger than the host can commit). Larger is a trace
+ * error naming the line. */
+#define TRACE_FILL_BYTES_MAX (UINT64_C(1) << 28)
 
 /* Lets the compiler check printf-style formats of our own helpers. */
 #if defined(__GNUC__)

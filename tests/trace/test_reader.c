@@ -154,7 +154,7 @@ static void test_setup_rules(void **state) {
 
 static void test_line_too_long(void **state) {
   (void)state;
-  size_t size = 3 * TRACE_LINE_MAX;
+  size_t size = 5 * TRACE_LINE_MAX;
   char *text = malloc(size + 1);
   assert_non_null(text);
   static const char head[] = "region 0x1000 0x1000\n# fine\n";
@@ -165,17 +165,21 @@ static void test_line_too_long(void **state) {
   memset(text + at, 'x', TRACE_LINE_MAX - 1);
   at += TRACE_LINE_MAX - 1;
   text[at++] = '\n';
-  /* one more is not, comment or not */
+  /* a comment of any length is skipped, also after a command */
   text[at++] = '#';
-  memset(text + at, 'y', TRACE_LINE_MAX);
-  at += TRACE_LINE_MAX;
+  memset(text + at, 'y', 2 * TRACE_LINE_MAX);
+  at += 2 * TRACE_LINE_MAX;
+  text[at++] = '\n';
+  /* text before any comment is capped */
+  memset(text + at, 'z', TRACE_LINE_MAX + 1);
+  at += TRACE_LINE_MAX + 1;
   text[at++] = '\n';
   text[at] = '\0';
   size_t count;
   trace_error error;
   assert_int_equal(read_all_bytes(text, at, &count, &error),
                    TRACE_READ_INVALID);
-  assert_int_equal(error.line, 4);
+  assert_int_equal(error.line, 5);
   assert_non_null(strstr(error.message, "longer than 4096 bytes"));
   free(text);
 }
