@@ -20,7 +20,8 @@
 static const char usage_text[] =
     "usage: dxemem replay [--check] [--verify] [--events] [--reference NAME]\n"
     "                     [--no-guard-faults] TRACE\n"
-    "       dxemem diff [--reference A --reference B] [--lines N] TRACE\n"
+    "       dxemem diff [--reference A --reference B] [--lines N] [--addresses]\n"
+    "                   TRACE\n"
     "       dxemem replay --html OUT.html | --svg DIR [--verify] TRACE\n"
     "       dxemem replay --format shell TRACE\n"
     "       dxemem boots [--boots N] [--default-settings] TRACE\n"
@@ -63,6 +64,9 @@ static const char help_text[] =
     "diff replays TRACE under two references (default: edk2-stable202605 and\n"
     "edk2-master-2026-08), prints the first check-output lines that differ\n"
     "(at most N, default 8) and the memory map of both after that trace line.\n"
+    "--addresses compares without the stats blocks and the map keys, which\n"
+    "differ in almost every trace, so that the first difference shown is one\n"
+    "of addresses, statuses or the map.\n"
     "Exit status: 0 same output, 1 they differ, 2 usage error or unreadable\n"
     "trace, 3 a replay could not be captured.\n";
 
@@ -224,6 +228,8 @@ static int diff_command(int argc, char **argv) {
                      value, &options.references[references++])) {
         return usage_error("unknown reference '%s' (see --help)", value);
       }
+    } else if (strcmp(arg, "--addresses") == 0) {
+      options.addresses_only = true;
     } else if (strcmp(arg, "--help") == 0) {
       fputs(usage_text, stdout);
       fputs(help_text, stdout);

@@ -156,6 +156,58 @@ static bool same_line(const text_line *a, bool has_a, const text_line *b,
          (a->length == b->length && memcmp(a->text, b->text, a->length) == 0);
 }
 
+/* --addresses: drops what differs between the references in almost every
+ * trace (the `stats` blocks, the map key), so that the first difference
+ * left is one of addresses, statuses or descriptors. Rewrites the capture's
+ * output in place; false when out of memory. */
+static bool keep_addresses_only(capture *c) {
+  char *kept = malloc(c->out_size + 1);
+  if (kept == NULL) {
+    return false;
+  }
+  size_t used = 0;
+  uint64_t stats_line = 0;
+  text_line line;
+  for (size_t i = 0; line_at(c->out, c->out_size, i, &line); i++) {
+    uint64_t number = trace_line_of(&line);
+    const char *rest = memchr(line.text, ' ', line.length);
+    size_t rest_length =
+        rest != NULL ? line.length - (size_t)(rest - line.text) : 0;
+    if (rest_length == 6 && memcmp(rest, " stats", 6) == 0) {
+      stats_line = number;
+    }
+    if (stats_line != 0 && number == stats_line) {
+      continue;
+    }
+    const char *key = NULL;
+    for (size_t j = 0; j + 7 <= line.length; j++) {
+      if (memcmp(line.text + j, " key=0x", 7) == 0) {
+        key = line.text + j;
+        break;
+      }
+    }
+    size_t head = key != NULL ? (size_t)(key - line.text) : line.length;
+    memcpy(kept + used, line.text, head);
+    used += head;
+    if (key != NULL) {
+      const char *end = key + 7;
+      while (end < line.text + line.length && *end != ' ') {
+        end++;
+      }
+      memcpy(kept + used, " key=*", 6);
+      used += 6;
+      size_t tail = (size_t)(line.text + line.length - end);
+      memcpy(kept + used, end, tail);
+      used += tail;
+    }
+    kept[used++] = '\n';
+  }
+  free(c->out);
+  c->out = kept;
+  c->out_size = used;
+  return true;
+}
+
 /* The first output line the two captures disagree on; false if none. */
 static bool first_difference(const capture *a, const capture *b,
                              size_t *index) {
@@ -309,6 +361,9 @@ int trace_diff(const void *data, size_t size,
   capture runs[2];
   bool ok = replay(data, size, options->references[0], 0, NULL, &runs[0]);
   ok = replay(data, size, options->references[1], 0, NULL, &runs[1]) && ok;
+  if (ok && options->addresses_only) {
+    ok = keep_addresses_only(&runs[0]) && keep_addresses_only(&runs[1]);
+  }
   if (!ok) {
     capture_free(&runs[0]);
     capture_free(&runs[1]);

@@ -337,6 +337,8 @@ void trace_print_human_outcome(FILE *out, const trace_command *command,
 typedef struct trace_diff_options {
   uint32_t references[2];
   size_t max_lines; /* differing lines shown; 0 = 8 */
+  /* Compare without `stats` blocks and with every map key as "*". */
+  bool addresses_only;
   FILE *out;
   FILE *err;
 } trace_diff_options;
