@@ -1269,32 +1269,6 @@ static void do_pool_alloc(harness *h, const record *r) {
   check_ownership(h);
 }
 
-/* What slot i reads after the HOB is set: the entry itself, except that
- * edk2 master (PopulateMemoryTypeInformation) rounds the pages of the
- * runtime-granularity types it walks past, up to the first terminator. */
-static dxemem_memory_type_information
-expected_hob_slot(const harness *h, const dxemem_memory_type_information *e,
-                  size_t i) {
-  dxemem_memory_type_information want = e[i];
-  if (dxemem_get_reference(h->d) != DXEMEM_REFERENCE_EDK2_MASTER_2026_08) {
-    return want;
-  }
-  for (size_t j = 0; j < i; j++) {
-    if (e[j].type == DXEMEM_MAX_MEMORY_TYPE) {
-      return want;
-    }
-  }
-  uint32_t t = want.type;
-  if (want.number_of_pages != 0 &&
-      (t == DXEMEM_RESERVED_MEMORY_TYPE || t == DXEMEM_RUNTIME_SERVICES_CODE ||
-       t == DXEMEM_RUNTIME_SERVICES_DATA || t == DXEMEM_ACPI_MEMORY_NVS)) {
-    uint64_t unit = dxemem_get_runtime_granularity(h->d) / PAGE;
-    uint64_t pages = ((uint64_t)want.number_of_pages + unit - 1) / unit * unit;
-    want.number_of_pages = (uint32_t)pages;
-  }
-  return want;
-}
-
 static void do_set_info(harness *h, const record *r) {
   dxemem_memory_type_information entries[DXEMEM_MAX_MEMORY_TYPE + 1];
   size_t count = r->a % (DXEMEM_MAX_MEMORY_TYPE + 2);
@@ -1338,7 +1312,7 @@ static void do_set_info(harness *h, const record *r) {
       dxemem_memory_type_information got;
       dxemem_memory_type_information want =
           i < count
-              ? expected_hob_slot(h, entries, i)
+              ? entries[i]
               : (dxemem_memory_type_information){DXEMEM_MAX_MEMORY_TYPE, 0};
       if (want.type == DXEMEM_MAX_MEMORY_TYPE) {
         rounds = false;
