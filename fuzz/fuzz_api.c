@@ -1560,7 +1560,10 @@ static void do_read(harness *h, const record *r) {
     break;
   }
   default:
-    if (!h->corrupted && dxemem_last_corruption(h->d) != 0) {
+    /* After an overlapping add a page may be handed out twice, so pool
+     * blocks can be overwritten by their owner's neighbour (edk2 too). */
+    if (!h->corrupted && !(h->overlapped && h->pool.any) &&
+        dxemem_last_corruption(h->d) != 0) {
       fail(h, "last corruption 0x%" PRIx64 " without any scribble",
            dxemem_last_corruption(h->d));
     }

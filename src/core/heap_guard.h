@@ -95,7 +95,7 @@ uint64_t dx_get_guarded_memory_bits(struct dxemem *d, uint64_t address,
 bool dx_is_guard_page(struct dxemem *d, uint64_t address);
 bool dx_is_memory_guarded(struct dxemem *d, uint64_t address);
 uint64_t dx_get_last_guarded_free_page_address(struct dxemem *d);
-bool dx_guard_unit_has_table(struct dxemem *d, uint64_t address);
+bool dx_guard_zero_block(struct dxemem *d, uint64_t address, uint64_t *base);
 /* The span the tables cover now: lookups above it alias (mod span). */
 uint64_t dx_guard_span_shift(const struct dxemem *d);
 

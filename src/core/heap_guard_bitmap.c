@@ -48,57 +48,52 @@ static uint64_t *table_at(dxemem *d, uint64_t phys, uint32_t level) {
   return (uint64_t *)dx_region_host_of(d, phys, TABLE_BYTES(level));
 }
 
-/* Models SetBits: BitNumber bits from Address's bit in BitMap onwards. */
-static void set_bits(uint64_t address, uint64_t bit_number, uint64_t *bitmap) {
-  uint64_t start_bit = entry_bit_index(address);
-  uint64_t end_bit = (start_bit + bit_number - 1) % GUARD_ENTRY_BITS;
-  uint64_t msbs, lsbs, qwords;
-  if (start_bit + bit_number >= GUARD_ENTRY_BITS) {
-    msbs = (GUARD_ENTRY_BITS - start_bit) % GUARD_ENTRY_BITS;
-    lsbs = (end_bit + 1) % GUARD_ENTRY_BITS;
-    qwords = (bit_number - msbs) / GUARD_ENTRY_BITS;
-  } else {
-    msbs = bit_number;
-    lsbs = 0;
-    qwords = 0;
+/* A run of bits cut as SetBits and ClearBits cut it: the high bits of the
+ * first qword from start_bit, whole qwords, then the low bits of the last. */
+typedef struct bit_run {
+  uint64_t start_bit;
+  uint64_t msbs;
+  uint64_t qwords;
+  uint64_t lsbs;
+} bit_run;
+
+static bit_run split_bit_run(uint64_t address, uint64_t bit_number) {
+  bit_run run = {entry_bit_index(address), bit_number, 0, 0};
+  uint64_t end_bit = (run.start_bit + bit_number - 1) % GUARD_ENTRY_BITS;
+  if (run.start_bit + bit_number >= GUARD_ENTRY_BITS) {
+    run.msbs = (GUARD_ENTRY_BITS - run.start_bit) % GUARD_ENTRY_BITS;
+    run.lsbs = (end_bit + 1) % GUARD_ENTRY_BITS;
+    run.qwords = (bit_number - run.msbs) / GUARD_ENTRY_BITS;
   }
-  if (msbs > 0) {
-    *bitmap |= ((UINT64_C(1) << msbs) - 1) << start_bit;
+  return run;
+}
+
+/* Models SetBits (set) and ClearBits (!set): BitNumber bits from
+ * Address's bit in BitMap onwards. */
+static void write_bit_run(uint64_t address, uint64_t bit_number,
+                          uint64_t *bitmap, bool set) {
+  bit_run run = split_bit_run(address, bit_number);
+  if (run.msbs > 0) {
+    uint64_t mask = ((UINT64_C(1) << run.msbs) - 1) << run.start_bit;
+    *bitmap = set ? *bitmap | mask : *bitmap & ~mask;
     bitmap += 1;
   }
-  for (uint64_t i = 0; i < qwords; i++) {
-    *bitmap++ = UINT64_MAX;
+  for (uint64_t i = 0; i < run.qwords; i++) {
+    *bitmap++ = set ? UINT64_MAX : 0;
   }
-  if (lsbs > 0) {
-    *bitmap |= (UINT64_C(1) << lsbs) - 1;
+  if (run.lsbs > 0) {
+    uint64_t mask = (UINT64_C(1) << run.lsbs) - 1;
+    *bitmap = set ? *bitmap | mask : *bitmap & ~mask;
   }
 }
 
-/* Models ClearBits. */
+static void set_bits(uint64_t address, uint64_t bit_number, uint64_t *bitmap) {
+  write_bit_run(address, bit_number, bitmap, true);
+}
+
 static void clear_bits(uint64_t address, uint64_t bit_number,
                        uint64_t *bitmap) {
-  uint64_t start_bit = entry_bit_index(address);
-  uint64_t end_bit = (start_bit + bit_number - 1) % GUARD_ENTRY_BITS;
-  uint64_t msbs, lsbs, qwords;
-  if (start_bit + bit_number >= GUARD_ENTRY_BITS) {
-    msbs = (GUARD_ENTRY_BITS - start_bit) % GUARD_ENTRY_BITS;
-    lsbs = (end_bit + 1) % GUARD_ENTRY_BITS;
-    qwords = (bit_number - msbs) / GUARD_ENTRY_BITS;
-  } else {
-    msbs = bit_number;
-    lsbs = 0;
-    qwords = 0;
-  }
-  if (msbs > 0) {
-    *bitmap &= ~(((UINT64_C(1) << msbs) - 1) << start_bit);
-    bitmap += 1;
-  }
-  for (uint64_t i = 0; i < qwords; i++) {
-    *bitmap++ = 0;
-  }
-  if (lsbs > 0) {
-    *bitmap &= ~((UINT64_C(1) << lsbs) - 1);
-  }
+  write_bit_run(address, bit_number, bitmap, false);
 }
 
 /* Models GetBits: at most 64 bits, bit 0 of the result is Address's page. */
@@ -263,12 +258,24 @@ bool dx_is_memory_guarded(dxemem *d, uint64_t address) {
   return bitmap != NULL && ((*bitmap >> entry_bit_index(address)) & 1) != 0;
 }
 
-/* dxemem: whether the 256 MiB unit of address (as lookups see it) has a
- * table; a unit without one reads as all zero. */
-bool dx_guard_unit_has_table(dxemem *d, uint64_t address) {
-  uint64_t *bitmap = NULL;
-  (void)find_guarded_memory_map(d, address, false, &bitmap);
-  return bitmap != NULL;
+/* Where a read-only lookup of address stops at a missing table (or at a
+ * table pointer outside the region), every address the missing table would
+ * cover reads as zero: true, with *base the lowest of them. False when the
+ * lookup reaches a leaf word. */
+bool dx_guard_zero_block(dxemem *d, uint64_t address, uint64_t *base) {
+  const heap_guard *g = &d->guard;
+  uint64_t slot = g->map;
+  for (uint32_t level = GUARD_TABLE_DEPTH - g->map_level;
+       level < GUARD_TABLE_DEPTH; level++) {
+    const uint64_t *table = slot != 0 ? table_at(d, slot, level) : NULL;
+    if (table == NULL) {
+      uint32_t shift = level_shift[level] + (level_mask[level] == 0x3ff ? 10u : 9u);
+      *base = shift < 64 ? address & ~((UINT64_C(1) << shift) - 1) : 0;
+      return true;
+    }
+    slot = table[(address >> level_shift[level]) & level_mask[level]];
+  }
+  return false;
 }
 
 /* Models GetLastGuardedFreePageAddress: descends along the highest non-zero

@@ -85,9 +85,15 @@ void dx_merge_guard_pages(dxemem *d, dxemem_memory_descriptor *entry,
 }
 
 /* The first window, from `first` down in steps of 64 pages to the lowest
- * one that does not wrap, holding any bit. Windows inside a 256 MiB unit
- * without a table are skipped at once (they read as zero). */
+ * one that does not wrap, holding any bit. Windows under a missing table
+ * (256 MiB for a leaf, more for a table above it) are skipped at once:
+ * they read as zero. */
 static bool scan_windows_down(dxemem *d, uint64_t first, uint64_t *hit) {
+  /* Lookups drop the address bits above the tables' span, so the bits
+   * repeat with that period: once a whole period was read without a hit,
+   * no later window can hit (edk2 walks on to the wrap regardless). */
+  uint64_t span_shift = dx_guard_span_shift(d);
+  uint64_t period = span_shift < 64 ? UINT64_C(1) << span_shift : 0;
   uint64_t window = first;
   for (;;) {
     if (dx_get_guarded_memory_bits(d, window, GUARD_ENTRY_BITS) != 0) {
@@ -95,13 +101,17 @@ static bool scan_windows_down(dxemem *d, uint64_t first, uint64_t *hit) {
       return true;
     }
     uint64_t steps = 1;
-    if (!dx_guard_unit_has_table(d, window)) {
-      steps = (window - (window & ~(UNIT_BYTES - 1))) / WINDOW_BYTES + 1;
+    uint64_t zero_base = 0;
+    if (dx_guard_zero_block(d, window, &zero_base)) {
+      steps = (window - zero_base) / WINDOW_BYTES + 1;
     }
     if (window / WINDOW_BYTES < steps) {
       return false; /* the next step wraps */
     }
     window -= steps * WINDOW_BYTES;
+    if (period != 0 && first - window >= period) {
+      return false; /* every window from here on repeats one already read */
+    }
   }
 }
 

@@ -384,6 +384,39 @@ static trace_exit fill_too_big(runner *r, const char *what, uint64_t bytes) {
               what, bytes, TRACE_FILL_BYTES_MAX);
 }
 
+/* The shared body of fill/check and fillb/checkb, once the range is known
+ * to lie inside the region: write BYTE over it, or find the first byte
+ * that differs. Only writes are capped; a check reads what is there. */
+static trace_exit write_or_compare(runner *r, const char *what,
+                                   uint64_t address, uint64_t bytes,
+                                   uint8_t byte, bool write,
+                                   trace_outcome *outcome) {
+  if (write && bytes > TRACE_FILL_BYTES_MAX) {
+    return fill_too_big(r, what, bytes);
+  }
+  unsigned char *host =
+      dxemem_phys_to_host(r->instance.allocator, address, bytes);
+  if (host == NULL) {
+    return fail(r, TRACE_EXIT_INVARIANT,
+                "dxemem_phys_to_host refused 0x%" PRIx64 " bytes at 0x%" PRIx64
+                " inside the region",
+                bytes, address);
+  }
+  outcome->status = DXEMEM_SUCCESS;
+  if (write) {
+    memset(host, byte, (size_t)bytes);
+    return TRACE_EXIT_OK;
+  }
+  for (uint64_t i = 0; i < bytes; i++) {
+    if (host[i] != byte) {
+      outcome->mismatch = true;
+      outcome->address = address + i;
+      break;
+    }
+  }
+  return TRACE_EXIT_OK;
+}
+
 /* fill and check: the pages through the host mapping of the region. */
 static trace_exit run_fill(runner *r, const trace_command *command,
                            trace_outcome *outcome) {
@@ -397,31 +430,9 @@ static trace_exit run_fill(runner *r, const trace_command *command,
     return outside_region(r, command->op == TRACE_OP_FILL ? "fill" : "check",
                           ref.address, pages);
   }
-  uint64_t bytes = pages * DXEMEM_PAGE_SIZE;
-  if (command->op == TRACE_OP_FILL && bytes > TRACE_FILL_BYTES_MAX) {
-    return fill_too_big(r, "fill", bytes);
-  }
-  unsigned char *host =
-      dxemem_phys_to_host(r->instance.allocator, ref.address, bytes);
-  if (host == NULL) {
-    return fail(r, TRACE_EXIT_INVARIANT,
-                "dxemem_phys_to_host refused 0x%" PRIx64 " bytes at 0x%" PRIx64
-                " inside the region",
-                bytes, ref.address);
-  }
-  outcome->status = DXEMEM_SUCCESS;
-  if (command->op == TRACE_OP_FILL) {
-    memset(host, command->fill.byte, (size_t)bytes);
-    return TRACE_EXIT_OK;
-  }
-  for (uint64_t i = 0; i < bytes; i++) {
-    if (host[i] != command->fill.byte) {
-      outcome->mismatch = true;
-      outcome->address = ref.address + i;
-      break;
-    }
-  }
-  return TRACE_EXIT_OK;
+  return write_or_compare(r, "fill", ref.address, pages * DXEMEM_PAGE_SIZE,
+                          command->fill.byte, command->op == TRACE_OP_FILL,
+                          outcome);
 }
 
 /* ---- version 2: pool ---------------------------------------------------- */
@@ -478,30 +489,8 @@ static trace_exit run_fillb(runner *r, const trace_command *command,
                 what, bytes, ref.address, r->region_base,
                 r->region_base + (r->region_bytes - 1));
   }
-  if (command->op == TRACE_OP_FILLB && bytes > TRACE_FILL_BYTES_MAX) {
-    return fill_too_big(r, "fillb", bytes);
-  }
-  unsigned char *host =
-      dxemem_phys_to_host(r->instance.allocator, ref.address, bytes);
-  if (host == NULL) {
-    return fail(r, TRACE_EXIT_INVARIANT,
-                "dxemem_phys_to_host refused 0x%" PRIx64 " bytes at 0x%" PRIx64
-                " inside the region",
-                bytes, ref.address);
-  }
-  outcome->status = DXEMEM_SUCCESS;
-  if (command->op == TRACE_OP_FILLB) {
-    memset(host, command->fillb.byte, (size_t)bytes);
-    return TRACE_EXIT_OK;
-  }
-  for (uint64_t i = 0; i < bytes; i++) {
-    if (host[i] != command->fillb.byte) {
-      outcome->mismatch = true;
-      outcome->address = ref.address + i;
-      break;
-    }
-  }
-  return TRACE_EXIT_OK;
+  return write_or_compare(r, "fillb", ref.address, bytes, command->fillb.byte,
+                          command->op == TRACE_OP_FILLB, outcome);
 }
 
 static trace_exit run_poolstats(runner *r, trace_outcome *outcome) {

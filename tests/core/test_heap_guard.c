@@ -496,8 +496,11 @@ static void test_bitmap_bits(void **state) {
   assert_int_equal(dx_get_last_guarded_free_page_address(d),
                    start + PG(140));
   assert_int_equal(dx_guard_span_shift(d), 37);
-  assert_true(dx_guard_unit_has_table(d, HIGH));
-  assert_false(dx_guard_unit_has_table(d, HIGH * 3));
+  uint64_t base = 1;
+  assert_false(dx_guard_zero_block(d, HIGH, &base));
+  /* A missing leaf: its whole 256 MiB unit reads as zero. */
+  assert_true(dx_guard_zero_block(d, HIGH * 3, &base));
+  assert_int_equal(base, (HIGH * 3) & ~((UINT64_C(1) << 28) - 1));
 }
 
 int main(void) {
