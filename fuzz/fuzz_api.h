@@ -118,6 +118,7 @@ typedef struct harness {
   bool corrupted;  /* a scribble may have hit the allocator's data */
   bool overlapped; /* an add overlapped the map */
   bool freed_guard; /* BIT4: a promotion may leave ranges on the map stack */
+  bool heap_guard;  /* any guard: CoreConvertPagesWithGuard may free nothing */
   bool wrapped;    /* an empty add at 0: its end wraps to 2^64 - 1 */
   bool any_add;    /* setup is closed */
   uint64_t last_key;
