@@ -173,33 +173,6 @@ static int replay(int argc, char **argv) {
 
 /* ---- dxemem diff ------------------------------------------------------- */
 
-/* The whole trace in memory (both references replay it more than once). */
-static bool read_all(FILE *input, char **data, size_t *size) {
-  size_t capacity = 65536, used = 0;
-  char *buffer = malloc(capacity);
-  while (buffer != NULL) {
-    used += fread(buffer + used, 1, capacity - used, input);
-    if (used < capacity) {
-      break;
-    }
-    char *bigger = realloc(buffer, capacity * 2);
-    if (bigger == NULL) {
-      free(buffer);
-      buffer = NULL;
-      break;
-    }
-    buffer = bigger;
-    capacity *= 2;
-  }
-  if (buffer == NULL || ferror(input)) {
-    free(buffer);
-    return false;
-  }
-  *data = buffer;
-  *size = used;
-  return true;
-}
-
 static int diff_command(int argc, char **argv) {
   trace_diff_options options = {
       .references = {DXEMEM_REFERENCE_EDK2_STABLE202605,
@@ -248,20 +221,11 @@ static int diff_command(int argc, char **argv) {
   if (path == NULL) {
     return usage_error("%s", "diff needs a TRACE");
   }
-  FILE *input = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  if (input == NULL) {
-    fprintf(stderr, "dxemem: cannot open '%s': %s\n", path, strerror(errno));
-    return TRACE_EXIT_TRACE_ERROR;
-  }
   char *data = NULL;
   size_t size = 0;
-  bool read_ok = read_all(input, &data, &size);
-  if (input != stdin) {
-    fclose(input);
-  }
-  if (!read_ok) {
-    fprintf(stderr, "dxemem: cannot read '%s'\n", path);
-    return TRACE_EXIT_TRACE_ERROR;
+  int read_status = dxemem_read_trace_file(path, &data, &size);
+  if (read_status != TRACE_EXIT_OK) {
+    return read_status;
   }
   int status = trace_diff(data, size, &options);
   free(data);

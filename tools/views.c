@@ -23,7 +23,7 @@ static int views_usage_error(const char *message) {
 
 /* The whole input, for the views that show the trace text or replay it
  * more than once. */
-static int read_trace_file(const char *path, char **text, size_t *bytes) {
+int dxemem_read_trace_file(const char *path, char **text, size_t *bytes) {
   FILE *input = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (input == NULL) {
     fprintf(stderr, "dxemem: cannot open '%s': %s\n", path, strerror(errno));
@@ -70,7 +70,7 @@ int dxemem_replay_view(trace_run_options *options, const char *path,
                        const char *html_path, const char *svg_dir) {
   char *text = NULL;
   size_t bytes = 0;
-  int status = read_trace_file(path, &text, &bytes);
+  int status = dxemem_read_trace_file(path, &text, &bytes);
   if (status != TRACE_EXIT_OK) {
     return status;
   }
@@ -152,7 +152,7 @@ int dxemem_boots(int argc, char **argv) {
   }
   char *text = NULL;
   size_t bytes = 0;
-  int status = read_trace_file(path, &text, &bytes);
+  int status = dxemem_read_trace_file(path, &text, &bytes);
   if (status != TRACE_EXIT_OK) {
     return status;
   }
