@@ -718,6 +718,14 @@ static void check_add_hazards(harness *h, dxemem_status status,
          log->counted, log->seen);
   }
   bool raised = hazard_log_count(log, DXEMEM_HAZARD_OVERLAPPING_ADD) != 0;
+  /* Under a heap guard the bitmap tables are pages the core owns; an add
+   * over one makes it free memory again, so the next table can land on
+   * it and, as in edk2, a table then points at itself and the bit writes
+   * go through it into whatever shares the page (map entries too). The
+   * checker rightly complains from then on. */
+  if (raised && h->heap_guard) {
+    h->corrupted = true;
+  }
   if (!h->corrupted && !overlapped_before && h->map_seen &&
       status == DXEMEM_SUCCESS && raised != shadow_overlap) {
     fail(h, "the add %s an overlap hazard, the shadow says it %s",
