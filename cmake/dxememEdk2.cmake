@@ -3,7 +3,8 @@
 #
 #   dxemem_add_edk2_boot_services(NAME EDK2_DIR <edk2 tree> [EFIAPI <def>])
 #
-# makes a static library NAME from DxememPkg's DxememBootServicesLib.c that
+# makes a static library NAME from the C files in the [Sources] of
+# DxememPkg's DxememBootServicesLib.inf (one list for both builds) that
 # links dxemem::host and passes on what edk2's headers need: the include
 # paths MdePkg/Include and MdePkg/Include/<X64|AArch64>, -fshort-wchar, and
 # EFIAPI when given (e.g. "__attribute__((ms_abi))" as edk2's GCC X64
@@ -28,6 +29,32 @@ function(dxemem_edk2_arch_dir result)
   endif()
 endfunction()
 
+# The .c files of an INF's [Sources] section, as absolute paths.
+function(dxemem_edk2_inf_sources inf result)
+  get_filename_component(dir "${inf}" DIRECTORY)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${inf}")
+  file(STRINGS "${inf}" lines)
+  set(in_sources FALSE)
+  set(sources "")
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    if(line MATCHES "^\\[")
+      string(TOLOWER "${line}" section)
+      if(section STREQUAL "[sources]")
+        set(in_sources TRUE)
+      else()
+        set(in_sources FALSE)
+      endif()
+    elseif(in_sources AND line MATCHES "^([A-Za-z0-9_/]+\\.c)$")
+      list(APPEND sources "${dir}/${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  if(NOT sources)
+    message(FATAL_ERROR "${inf}: no .c file in its [Sources]")
+  endif()
+  set(${result} ${sources} PARENT_SCOPE)
+endfunction()
+
 function(dxemem_add_edk2_boot_services name)
   cmake_parse_arguments(ARG "" "EDK2_DIR;EFIAPI" "" ${ARGN})
   if(NOT EXISTS "${ARG_EDK2_DIR}/MdePkg/Include/Uefi.h")
@@ -35,8 +62,10 @@ function(dxemem_add_edk2_boot_services name)
                         "MdePkg/Include/Uefi.h under EDK2_DIR '${ARG_EDK2_DIR}'")
   endif()
   dxemem_edk2_arch_dir(arch)
-  add_library(${name} STATIC
-    ${DXEMEM_EDK2_PKG_DIR}/Library/DxememBootServicesLib/DxememBootServicesLib.c)
+  dxemem_edk2_inf_sources(
+    ${DXEMEM_EDK2_PKG_DIR}/Library/DxememBootServicesLib/DxememBootServicesLib.inf
+    sources)
+  add_library(${name} STATIC ${sources})
   target_include_directories(${name} PUBLIC
     ${DXEMEM_EDK2_PKG_DIR}/Include
     ${ARG_EDK2_DIR}/MdePkg/Include
