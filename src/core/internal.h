@@ -27,6 +27,10 @@
 /* The freestanding contract: only these four libc symbols. */
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+/* -ffreestanding turns the builtins off; these let the compiler inline the
+ * copies and fills of a known size (and call the two above otherwise). */
+#define memcpy(dst, src, n) __builtin_memcpy((dst), (src), (n))
+#define memset(dst, c, n) __builtin_memset((dst), (c), (n))
 
 #define DXEMEM_INSTANCE_MAGIC UINT32_C(0x4d455844)  /* "DXEM" */
 #define DXEMEM_ENTRY_SIGNATURE UINT32_C(0x504d4d44) /* "DMMP" */
@@ -37,6 +41,7 @@ void *memset(void *dst, int c, size_t n);
 #define MAX_ALLOC_ADDRESS UINT64_MAX
 #define DEFAULT_GRANULARITY UINT64_C(4096)
 #define JOURNAL_CAPACITY 192u
+#define JOURNAL_SEEN_SLOTS 32u
 
 typedef uint64_t entry_ref;
 
@@ -283,7 +288,13 @@ struct dxemem {
   uint32_t journal_used;
   journal_scalars journal_saved;
   journal_record journal[JOURNAL_CAPACITY];
-  entry_ref journal_refs[JOURNAL_CAPACITY]; /* the records' refs, to scan */
+  /* Which nodes this transaction saved already: a direct-mapped filter
+   * stamped with the transaction's number (a miss only saves twice). */
+  uint64_t journal_number;
+  struct journal_seen {
+    entry_ref ref;
+    uint64_t number;
+  } journal_seen[JOURNAL_SEEN_SLOTS];
 };
 
 /* ---- instance.c: region, events, locking -------------------------------- */
@@ -365,7 +376,22 @@ bool dx_ref_is_valid_entry(const dxemem *d, entry_ref ref);
 /* Journal: transactions that can be rolled back. */
 void dx_journal_begin(dxemem *d);
 void dx_journal_commit(dxemem *d);
-void dx_journal_touch(dxemem *d, entry_ref ref);
+/* Saves ref's node before its first change in the running transaction
+ * (inline: every link change calls it; the save itself is not). */
+void dx_journal_save(dxemem *d, entry_ref ref, struct journal_seen *seen);
+static inline void dx_journal_touch(dxemem *d, entry_ref ref) {
+  if (!d->journal_active) {
+    return;
+  }
+  /* A node saved twice is harmless (roll-back restores newest first, so
+   * the oldest copy wins); the filter avoids most. Host nodes are small odd
+   * numbers, entries 64-byte aligned: both spread over the slots. */
+  struct journal_seen *seen =
+      &d->journal_seen[(ref ^ (ref >> 6)) % JOURNAL_SEEN_SLOTS];
+  if (seen->ref != ref || seen->number != d->journal_number) {
+    dx_journal_save(d, ref, seen);
+  }
+}
 void dx_journal_rollback(dxemem *d);
 
 /* Map-level operations: the list plus the index beside it. */

@@ -228,19 +228,26 @@ static void set_child(dxemem *d, const tree_path *p, int i, uint32_t sub) {
 
 /* Walks back up the path after a change below it, rebalancing, and stops
  * at the first subtree that comes out as it was (above level stop_below:
- * a node moved there has old figures that say nothing). */
+ * a node moved there has old figures that say nothing). A node that stays
+ * balanced only gets its figures recomputed from its children. */
 static void retrace(dxemem *d, const tree_path *p, int stop_below) {
   for (int i = p->depth - 1; i >= 0; i--) {
     uint32_t t = p->id[i];
-    const index_node *n = node(d, t);
-    uint16_t old_height = n->height;
-    uint32_t old_free = n->max_free;
-    uint32_t top = balance(d, t);
-    set_child(d, p, i, top);
-    if (i < stop_below && top == t && n->height == old_height &&
-        n->max_free == old_free) {
+    index_node *n = node(d, t);
+    uint16_t hl = height(d, n->child[0]);
+    uint16_t hr = height(d, n->child[1]);
+    if (hl > hr + 1 || hr > hl + 1) {
+      set_child(d, p, i, balance(d, t));
+      continue;
+    }
+    uint16_t h = (uint16_t)((hl > hr ? hl : hr) + 1u);
+    uint32_t m = max3(own_free_pages(n), max_free(d, n->child[0]),
+                      max_free(d, n->child[1]));
+    if (i < stop_below && h == n->height && m == n->max_free) {
       return;
     }
+    n->height = h;
+    n->max_free = m;
   }
 }
 
@@ -248,7 +255,10 @@ static void retrace(dxemem *d, const tree_path *p, int stop_below) {
  * in the tree. */
 static bool find_path(dxemem *d, uint32_t id, tree_path *p) {
   if (d->floor_valid && d->floor_node == id && id != NIL) {
-    *p = d->floor_path; /* the last floor look-up went there already */
+    /* The last floor look-up went there already. */
+    p->depth = d->floor_path.depth;
+    memcpy(p->id, d->floor_path.id, (size_t)p->depth * sizeof p->id[0]);
+    memcpy(p->dir, d->floor_path.dir, (size_t)p->depth * sizeof p->dir[0]);
     return true;
   }
   uint64_t key = node(d, id)->start;

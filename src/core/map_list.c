@@ -635,6 +635,7 @@ void dx_journal_begin(dxemem *d) {
   d->journal_active = true;
   d->journal_overflow = false;
   d->journal_used = 0;
+  d->journal_number += 1; /* forgets what the filter saw */
   journal_scalars *s = &d->journal_saved;
   s->map_depth = d->map_depth;
   s->map_key = d->map_key;
@@ -649,23 +650,13 @@ void dx_journal_commit(dxemem *d) {
   d->journal_active = false;
 }
 
-void dx_journal_touch(dxemem *d, entry_ref ref) {
-  if (!d->journal_active) {
-    return;
-  }
-  /* A node saved twice is harmless (roll-back restores newest first, so
-   * the oldest copy wins); looking back a few records avoids most. */
-  uint32_t from = d->journal_used > 4u ? d->journal_used - 4u : 0u;
-  for (uint32_t i = d->journal_used; i-- > from;) {
-    if (d->journal_refs[i] == ref) {
-      return;
-    }
-  }
+void dx_journal_save(dxemem *d, entry_ref ref, struct journal_seen *seen) {
   if (d->journal_used == JOURNAL_CAPACITY) {
     d->journal_overflow = true;
     return;
   }
-  d->journal_refs[d->journal_used] = ref;
+  seen->ref = ref;
+  seen->number = d->journal_number;
   journal_record *rec = &d->journal[d->journal_used++];
   rec->ref = ref;
   rec->before = *dx_node(d, ref);
