@@ -3,7 +3,8 @@
  * Memory type bins, the part both references share: mMemoryTypeStatistics
  * and its initial rows, the table walk, the Memory Type Information HOB
  * copy, the tail that makes placed bins live (master names it
- * InitializeBinStatisticsFromRange) and the public calls.
+ * InitializeBinStatisticsFromRange), the statistics count of a type change
+ * and the public calls.
  *
  * The bins keep each type's allocations together across boots (for S4
  * resume). How they are placed and counted is where the references differ;
@@ -108,6 +109,45 @@ void dx_initialize_bin_statistics_from_range(dxemem *d) {
     s->current_number_of_pages = 0;
     if (s->maximum_address == MAX_ALLOC_ADDRESS) {
       s->maximum_address = d->default_max;
+    }
+  }
+}
+
+/* The statistics count both references keep the same way (inline in
+ * CoreConvertPagesEx of stable202605, UpdateMemoryStatistics of master):
+ * a piece that starts inside a type's bin or in the default range takes
+ * the whole request's pages off the old type and adds them to the new
+ * one, whose gMemoryTypeInformation slot keeps the high-water mark. Types
+ * the table does not list (InformationIndex 16) record theirs in the
+ * terminator slot only where the reference does. When counting starts is
+ * the reference's (its update_statistics). */
+void dx_count_converted_pages(dxemem *d, uint32_t old_type,
+                              uint32_t new_type, uint64_t start,
+                              uint64_t pages) {
+  bool in_default = start >= d->default_base && start <= d->default_max;
+  if (old_type < DXEMEM_MAX_MEMORY_TYPE) {
+    type_statistics *s = &d->stats[old_type];
+    if ((start >= s->base_address && start <= s->maximum_address) ||
+        in_default) {
+      s->current_number_of_pages = pages > s->current_number_of_pages
+                                       ? 0
+                                       : s->current_number_of_pages - pages;
+    }
+  }
+  if (new_type < DXEMEM_MAX_MEMORY_TYPE) {
+    type_statistics *s = &d->stats[new_type];
+    if ((start >= s->base_address && start <= s->maximum_address) ||
+        in_default) {
+      s->current_number_of_pages += pages;
+      bool records = s->information_index < DXEMEM_MAX_MEMORY_TYPE ||
+                     d->reference->terminator_records_high_water;
+      dxemem_memory_type_information *slot = &d->info[s->information_index];
+      if (records && s->current_number_of_pages > slot->number_of_pages) {
+        slot->number_of_pages = (uint32_t)s->current_number_of_pages;
+        if (s->current_number_of_pages > UINT32_MAX) {
+          d->counter_truncated = true;
+        }
+      }
     }
   }
 }

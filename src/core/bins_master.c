@@ -135,41 +135,16 @@ static void master_allocate_bins(dxemem *d) {
   d->bins_initialized = true;
 }
 
-/* Models UpdateMemoryStatistics: nothing before the bins exist; a type
- * whose InformationIndex is the terminator counts its pages but records
- * no high-water mark. */
+/* Models UpdateMemoryStatistics: nothing before the bins exist, then the
+ * count of bins.c (a type whose InformationIndex is the terminator counts
+ * its pages but records no high-water mark). */
 static void master_update_statistics(dxemem *d, uint32_t old_type,
                                      uint32_t new_type, uint64_t start,
                                      uint64_t pages) {
   if (!d->bins_initialized) {
     return;
   }
-  bool in_default = start >= d->default_base && start <= d->default_max;
-  if (old_type < DXEMEM_MAX_MEMORY_TYPE) {
-    type_statistics *s = &d->stats[old_type];
-    if ((start >= s->base_address && start <= s->maximum_address) ||
-        in_default) {
-      s->current_number_of_pages = pages > s->current_number_of_pages
-                                       ? 0
-                                       : s->current_number_of_pages - pages;
-    }
-  }
-  if (new_type < DXEMEM_MAX_MEMORY_TYPE) {
-    type_statistics *s = &d->stats[new_type];
-    if ((start >= s->base_address && start <= s->maximum_address) ||
-        in_default) {
-      s->current_number_of_pages += pages;
-      if (s->information_index < DXEMEM_MAX_MEMORY_TYPE &&
-          s->current_number_of_pages >
-              d->info[s->information_index].number_of_pages) {
-        d->info[s->information_index].number_of_pages =
-            (uint32_t)s->current_number_of_pages;
-        if (s->current_number_of_pages > UINT32_MAX) {
-          d->counter_truncated = true;
-        }
-      }
-    }
-  }
+  dx_count_converted_pages(d, old_type, new_type, start, pages);
 }
 
 const dx_reference_ops dx_reference_master_2026_08 = {

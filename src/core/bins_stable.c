@@ -30,35 +30,13 @@ static void stable_populate_information(dxemem *d) {
   (void)d;
 }
 
-/* Models the statistics update inside CoreConvertPagesEx (Page.c). Every
- * piece counts the whole request, as in edk2. */
+/* Models the statistics update inside CoreConvertPagesEx (Page.c): kept
+ * from the start, bins or not. Every piece counts the whole request, as in
+ * edk2; the count itself is bins.c's. */
 static void stable_update_statistics(dxemem *d, uint32_t old_type,
                                      uint32_t new_type, uint64_t start,
                                      uint64_t pages) {
-  bool in_default = start >= d->default_base && start <= d->default_max;
-  if (old_type < DXEMEM_MAX_MEMORY_TYPE) {
-    type_statistics *s = &d->stats[old_type];
-    if ((start >= s->base_address && start <= s->maximum_address) ||
-        in_default) {
-      s->current_number_of_pages = pages > s->current_number_of_pages
-                                       ? 0
-                                       : s->current_number_of_pages - pages;
-    }
-  }
-  if (new_type < DXEMEM_MAX_MEMORY_TYPE) {
-    type_statistics *s = &d->stats[new_type];
-    if ((start >= s->base_address && start <= s->maximum_address) ||
-        in_default) {
-      s->current_number_of_pages += pages;
-      dxemem_memory_type_information *slot = &d->info[s->information_index];
-      if (s->current_number_of_pages > slot->number_of_pages) {
-        slot->number_of_pages = (uint32_t)s->current_number_of_pages;
-        if (s->current_number_of_pages > UINT32_MAX) {
-          d->counter_truncated = true;
-        }
-      }
-    }
-  }
+  dx_count_converted_pages(d, old_type, new_type, start, pages);
 }
 
 /* Frees the bins of slots 0..count-1 after a failed try (by each type's

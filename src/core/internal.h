@@ -538,6 +538,8 @@ bool dx_slot_in_table(const dxemem *d, size_t index);
 bool dx_slot_names_bin(const dxemem *d, size_t index);
 uint32_t dx_bin_pages_rounded(const dxemem *d, uint32_t type, uint32_t pages);
 void dx_initialize_bin_statistics_from_range(dxemem *d);
+void dx_count_converted_pages(dxemem *d, uint32_t old_type, uint32_t new_type,
+                              uint64_t start, uint64_t pages);
 /* The seam calls, so the callers read like edk2. */
 static inline void dx_allocate_memory_type_information_bins(dxemem *d) {
   d->reference->allocate_bins(d);
