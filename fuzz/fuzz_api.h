@@ -34,9 +34,9 @@ enum {
   FLAG_CHECK_EVERY_CALL = 1u << 2,
   FLAG_LOCK = 1u << 3,
   FLAG_EVENTS = 1u << 4,
-  FLAG_CREATE_ERRORS = 1u << 5, /* try bad dxemem_create arguments first */
+  FLAG_CREATE_ERRORS = 1u << 5,    /* try bad dxemem_create arguments first */
   FLAG_REFERENCE_MASTER = 1u << 6, /* edk2-master-2026-08 instead of stable */
-  FLAG_HEAP_GUARD = 1u << 7 /* a heap guard on every type (see setup) */
+  FLAG_HEAP_GUARD = 1u << 7        /* a heap guard on every type (see setup) */
 };
 
 typedef enum op {
@@ -57,7 +57,6 @@ typedef enum op {
   OP_FREEPOOL,
   OP_COUNT
 } op;
-
 
 typedef enum scribble_kind {
   SCRIBBLE_FREE_PAGE,  /* conventional memory: must be harmless */
@@ -107,7 +106,7 @@ typedef struct pool_shadow {
 typedef struct harness {
   dxemem *d;
   void *storage;
-  void *index; /* index storage, NULL on the list path */
+  void *index;            /* index storage, NULL on the list path */
   unsigned char *mapping; /* guard, region, guard */
   size_t mapping_size;
   unsigned char *host; /* the region */
@@ -115,12 +114,12 @@ typedef struct harness {
   page_shadow *shadow;
 
   uint32_t next_owner;
-  bool corrupted;  /* a scribble may have hit the allocator's data */
-  bool overlapped; /* an add overlapped the map */
+  bool corrupted;   /* a scribble may have hit the allocator's data */
+  bool overlapped;  /* an add overlapped the map */
   bool freed_guard; /* BIT4: a promotion may leave ranges on the map stack */
   bool heap_guard;  /* any guard: CoreConvertPagesWithGuard may free nothing */
-  bool wrapped;    /* an empty add at 0: its end wraps to 2^64 - 1 */
-  bool any_add;    /* setup is closed */
+  bool wrapped;     /* an empty add at 0: its end wraps to 2^64 - 1 */
+  bool any_add;     /* setup is closed */
   uint64_t last_key;
   int lock_depth;
 
@@ -154,20 +153,57 @@ typedef struct harness {
 #define ST_ACCESS_DENIED ST(15)
 #define ST_ALREADY_STARTED ST(20)
 
-/* Helpers of fuzz_api.c the other sections use. */
+/* fuzz_api.c: helpers, picks and stamps the other sections use. */
 FUZZ_NORETURN FUZZ_PRINTF_LIKE(2, 3) void fail(const harness *h,
                                                const char *format, ...);
 FUZZ_PRINTF_LIKE(4, 5)
 void expect_status(const harness *h, dxemem_status status, uint64_t allowed,
                    const char *format, ...);
+const char *status_text(dxemem_status status);
 bool checks_on(const harness *h);
 bool page_of(const harness *h, uint64_t phys, uint64_t *index);
 bool inside_region(const harness *h, uint64_t start, uint64_t bytes);
+/* The region pages [*first, *first + *count) of pages at start. */
+void region_pages_of(const harness *h, uint64_t start, uint64_t pages,
+                     uint64_t *first, uint64_t *count);
 uint64_t granularity_of(const harness *h, uint32_t type);
+bool round_pages(uint64_t pages, uint64_t granularity, uint64_t *out);
+/* The page count CoreConvertPages really works on. */
+uint64_t converted_pages(uint64_t pages);
 bool type_valid_for_allocate(uint32_t type);
 uint64_t mix(uint64_t v);
+bool pick_allocation(const harness *h, uint32_t hint, uint64_t *start,
+                     uint64_t *pages);
+uint64_t pick_address(const harness *h, uint8_t selector, uint32_t x,
+                      uint64_t y);
+uint64_t pick_pages(const harness *h, uint8_t selector, uint32_t x, uint64_t y);
+uint32_t pick_type(uint8_t selector, uint32_t x);
+uint64_t pick_attribute(uint8_t selector, uint64_t y);
+void verify_stamp(const harness *h, uint64_t index);
+void own_pages(harness *h, uint64_t first, uint64_t count, uint32_t type);
+void release_page(harness *h, uint64_t index);
+
+/* fuzz_api_map.c */
 void after_call(harness *h);
 void check_ownership(harness *h);
+void do_map(harness *h, const record *r);
+void do_terminate(harness *h, const record *r);
+
+/* fuzz_api_pages.c */
+void do_add(harness *h, const record *r);
+void do_alloc(harness *h, const record *r);
+void do_free(harness *h, const record *r, bool pool);
+void do_attr(harness *h, const record *r);
+void do_pool_alloc(harness *h, const record *r);
+
+/* fuzz_api_config.c */
+void do_set_info(harness *h, const record *r);
+void do_binrange(harness *h, const record *r);
+void do_granularity(harness *h, const record *r);
+
+/* fuzz_api_probe.c */
+void do_scribble(harness *h, const record *r);
+void do_read(harness *h, const record *r);
 
 /* fuzz_api_pool.c */
 void do_pool(harness *h, const record *r);
