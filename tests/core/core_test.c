@@ -391,6 +391,31 @@ dxemem_counts fx_counts(dxemem *d) {
   return c;
 }
 
+dxemem_memory_type_information fx_slot(core_fixture *fx, size_t index) {
+  dxemem_memory_type_information info;
+  assert_int_equal(dxemem_get_memory_type_information(fx->d, index, &info),
+                   DXEMEM_SUCCESS);
+  return info;
+}
+
+void fx_expect_bin(core_fixture *fx, uint32_t type, uint64_t base,
+                   uint64_t max, uint64_t pages, uint64_t index) {
+  dxemem_type_statistics s = fx_stats(fx->d, type);
+  assert_int_equal(s.base_address, base);
+  assert_int_equal(s.maximum_address, max);
+  assert_int_equal(s.number_of_pages, pages);
+  assert_int_equal(s.information_index, index);
+  assert_int_equal(s.current_number_of_pages, 0);
+}
+
+void fx_expect_default_range(core_fixture *fx, uint64_t base, uint64_t max) {
+  uint64_t b = 0;
+  uint64_t m = 0;
+  assert_int_equal(dxemem_get_default_range(fx->d, &b, &m), DXEMEM_SUCCESS);
+  assert_int_equal(b, base);
+  assert_int_equal(m, max);
+}
+
 size_t fx_use_up_free_entries(core_fixture *fx) {
   size_t n = 0;
   while (fx_counts(fx->d).free_entries > 0) {

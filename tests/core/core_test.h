@@ -174,6 +174,15 @@ void fx_expect_same_state(const state_snapshot *before,
 /* Small readers. */
 dxemem_type_statistics fx_stats(dxemem *d, uint32_t type);
 dxemem_counts fx_counts(dxemem *d);
+dxemem_memory_type_information fx_slot(core_fixture *fx, size_t index);
+
+/* ---- the bins (test_bins.c, test_bins_master.c) ------------------------ */
+
+/* type's mMemoryTypeStatistics row is this bin (base, maximum, pages,
+ * InformationIndex) with no page of it in use. */
+void fx_expect_bin(core_fixture *fx, uint32_t type, uint64_t base,
+                   uint64_t max, uint64_t pages, uint64_t index);
+void fx_expect_default_range(core_fixture *fx, uint64_t base, uint64_t max);
 
 /* Allocates 1-page blocks top-down, alternating EfiLoaderCode and
  * EfiLoaderData so that none merges, until the free entry list is empty.

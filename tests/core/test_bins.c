@@ -9,32 +9,6 @@
 
 #include "internal.h"
 
-static dxemem_memory_type_information slot(core_fixture *fx, size_t index) {
-  dxemem_memory_type_information info;
-  assert_int_equal(dxemem_get_memory_type_information(fx->d, index, &info),
-                   DXEMEM_SUCCESS);
-  return info;
-}
-
-static void expect_bin(core_fixture *fx, uint32_t type, uint64_t base,
-                       uint64_t max, uint64_t pages, uint64_t index) {
-  dxemem_type_statistics s = fx_stats(fx->d, type);
-  assert_int_equal(s.base_address, base);
-  assert_int_equal(s.maximum_address, max);
-  assert_int_equal(s.number_of_pages, pages);
-  assert_int_equal(s.information_index, index);
-  assert_int_equal(s.current_number_of_pages, 0);
-}
-
-static void expect_default_range(core_fixture *fx, uint64_t base,
-                                 uint64_t max) {
-  uint64_t b = 0;
-  uint64_t m = 0;
-  assert_int_equal(dxemem_get_default_range(fx->d, &b, &m), DXEMEM_SUCCESS);
-  assert_int_equal(b, base);
-  assert_int_equal(m, max);
-}
-
 /*
  * bins ACPI-reclaim 4, RuntimeServicesData 2, BootServicesCode 3, in this
  * order, allocated top-down below the first refuel page, then freed:
@@ -50,23 +24,23 @@ static void test_bins_set_at_first_add(void **state) {
   fx_bins(fx, bins, 3);
   fx_add_all(fx);
   assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
-  expect_bin(fx, T_RTD, 0x1f9000, 0x1fafff, 2, 1);
-  expect_bin(fx, T_BSC, 0x1f6000, 0x1f8fff, 3, 2);
+  fx_expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
+  fx_expect_bin(fx, T_RTD, 0x1f9000, 0x1fafff, 2, 1);
+  fx_expect_bin(fx, T_BSC, 0x1f6000, 0x1f8fff, 3, 2);
   /* Types without a bin use the default range, tracked by the terminator
    * slot. */
-  expect_bin(fx, T_LD, 0, 0x1f5fff, 0, 16);
-  expect_bin(fx, T_CONV, 0, 0x1f5fff, 0, 16);
-  expect_default_range(fx, UINT64_MAX, 0x1f5fff);
+  fx_expect_bin(fx, T_LD, 0, 0x1f5fff, 0, 16);
+  fx_expect_bin(fx, T_CONV, 0, 0x1f5fff, 0, 16);
+  fx_expect_default_range(fx, UINT64_MAX, 0x1f5fff);
   /* The slots gave their pages to the bins. */
   for (size_t i = 0; i < 3; i++) {
-    assert_int_equal(slot(fx, i).type, bins[i].type);
-    assert_int_equal(slot(fx, i).number_of_pages, 0);
+    assert_int_equal(fx_slot(fx, i).type, bins[i].type);
+    assert_int_equal(fx_slot(fx, i).number_of_pages, 0);
   }
-  assert_int_equal(slot(fx, 3).type, DXEMEM_MAX_MEMORY_TYPE);
+  assert_int_equal(fx_slot(fx, 3).type, DXEMEM_MAX_MEMORY_TYPE);
   /* The high-water marks of types outside the table land in slot 16:
    * conventional memory rose to 4 + 2 + 3 while the bins were freed. */
-  assert_int_equal(slot(fx, 16).number_of_pages, 9);
+  assert_int_equal(fx_slot(fx, 16).number_of_pages, 9);
   /* Add and refuel, three bin allocations and three frees. */
   assert_int_equal(dxemem_get_map_key(fx->d), 8);
   EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
@@ -83,11 +57,11 @@ static void test_bins_are_set_once(void **state) {
   const dxemem_memory_type_information bins[] = {{T_ACPI, 4}};
   fx_bins(fx, bins, 1);
   fx_add(fx, T_CONV, 0x180000, 128, 0);
-  expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
+  fx_expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
   uint64_t key = dxemem_get_map_key(fx->d);
   fx_add(fx, T_CONV, 0x100000, 128, 0);
   assert_int_equal(dxemem_get_map_key(fx->d), key + 1);
-  expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
+  fx_expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
 }
 
 /* With 64 KiB granularity the slot of a runtime type is rounded up in
@@ -102,9 +76,9 @@ static void test_bins_rounded_to_runtime_granularity(void **state) {
   const dxemem_memory_type_information bins[] = {{T_RTD, 1}, {T_LD, 1}};
   fx_bins(fx, bins, 2);
   fx_add_all(fx);
-  expect_bin(fx, T_RTD, 0x1e0000, 0x1effff, 16, 0);
-  expect_bin(fx, T_LD, 0x1fe000, 0x1fefff, 1, 1);
-  expect_default_range(fx, UINT64_MAX, 0x1dffff);
+  fx_expect_bin(fx, T_RTD, 0x1e0000, 0x1effff, 16, 0);
+  fx_expect_bin(fx, T_LD, 0x1fe000, 0x1fefff, 1, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x1dffff);
 }
 
 /*
@@ -124,19 +98,19 @@ static void test_bins_retried_until_they_fit(void **state) {
   assert_int_equal(acpi.base_address, 0);
   assert_int_equal(acpi.maximum_address, UINT64_MAX);
   assert_int_equal(acpi.number_of_pages, 0);
-  expect_default_range(fx, UINT64_MAX, 0x1fafff);
-  assert_int_equal(slot(fx, 0).number_of_pages, 4);
-  assert_int_equal(slot(fx, 1).number_of_pages, 1000);
+  fx_expect_default_range(fx, UINT64_MAX, 0x1fafff);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 4);
+  assert_int_equal(fx_slot(fx, 1).number_of_pages, 1000);
   EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
   /* Add and refuel, the ACPI bin and its free. */
   assert_int_equal(dxemem_get_map_key(fx->d), 4);
 
   fx_add(fx, T_CONV, 0x200000, 0x700, 0);
   assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0x8fc000, 0x8fffff, 4, 0);
-  expect_bin(fx, T_NVS, 0x514000, 0x8fbfff, 1000, 1);
-  expect_default_range(fx, UINT64_MAX, 0x1fafff);
-  expect_bin(fx, T_LD, 0, 0x1fafff, 0, 16);
+  fx_expect_bin(fx, T_ACPI, 0x8fc000, 0x8fffff, 4, 0);
+  fx_expect_bin(fx, T_NVS, 0x514000, 0x8fbfff, 1000, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x1fafff);
+  fx_expect_bin(fx, T_LD, 0, 0x1fafff, 0, 16);
   assert_int_equal(fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 1, 0),
                    0x1fa000);
 }
@@ -153,7 +127,7 @@ static void test_bins_with_unallocatable_types_never_set(void **state) {
     fx_add(fx, T_CONV, 0x180000, 128, 0);
     fx_add(fx, T_CONV, 0x100000, 128, 0);
     assert_false(dxemem_bins_initialized(fx->d));
-    expect_default_range(fx, UINT64_MAX, UINT64_MAX);
+    fx_expect_default_range(fx, UINT64_MAX, UINT64_MAX);
     assert_int_equal(dxemem_get_map_key(fx->d), 3);
     fx_assert_green(fx);
   }
@@ -168,9 +142,9 @@ static void test_bins_skip_oem_and_empty_slots(void **state) {
   fx_bins(fx, bins, 3);
   fx_add_all(fx);
   assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_LD, 0x1fd000, 0x1fefff, 2, 2);
-  expect_bin(fx, T_ACPI, 0, 0x1fcfff, 0, 1);
-  assert_int_equal(slot(fx, 0).number_of_pages, 4);
+  fx_expect_bin(fx, T_LD, 0x1fd000, 0x1fefff, 2, 2);
+  fx_expect_bin(fx, T_ACPI, 0, 0x1fcfff, 0, 1);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 4);
   EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
 }
 
@@ -190,9 +164,9 @@ static void test_bins_duplicate_type_leaks_first_bin(void **state) {
   assert_true(dxemem_bins_initialized(fx->d));
   EXPECT_MAP(fx->d, {T_CONV, 0x100000, 253, 0}, {T_ACPI, 0x1fd000, 2, 0},
              {T_BSD, FX_REFUEL, 1, 0});
-  expect_bin(fx, T_ACPI, 0x1fb000, 0x1fcfff, 2, 1);
+  fx_expect_bin(fx, T_ACPI, 0x1fb000, 0x1fcfff, 2, 1);
   /* The second bin came from the default range, which lowered its base. */
-  expect_default_range(fx, 0x1fb000, 0x1fafff);
+  fx_expect_default_range(fx, 0x1fb000, 0x1fafff);
   /* Add, refuel, two allocations, one successful free. */
   assert_int_equal(dxemem_get_map_key(fx->d), 5);
 }
@@ -209,8 +183,8 @@ static void test_bins_rollback_skips_oem_and_empty_slots(void **state) {
   dxemem_type_statistics rtd = fx_stats(fx->d, T_RTD);
   assert_int_equal(rtd.base_address, 0);
   assert_int_equal(rtd.maximum_address, UINT64_MAX);
-  expect_default_range(fx, UINT64_MAX, 0x1fcfff);
-  assert_int_equal(slot(fx, 0).number_of_pages, 4);
+  fx_expect_default_range(fx, UINT64_MAX, 0x1fcfff);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 4);
   EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
 }
 
@@ -232,10 +206,10 @@ static void test_binrange_places_bins(void **state) {
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x10000),
       DXEMEM_SUCCESS);
   assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0x18c000, 0x18ffff, 4, 0);
-  expect_bin(fx, T_RTD, 0x18a000, 0x18bfff, 2, 1);
-  expect_default_range(fx, UINT64_MAX, 0x189fff);
-  assert_int_equal(slot(fx, 0).number_of_pages, 0);
+  fx_expect_bin(fx, T_ACPI, 0x18c000, 0x18ffff, 4, 0);
+  fx_expect_bin(fx, T_RTD, 0x18a000, 0x18bfff, 2, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x189fff);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 0);
   assert_int_equal(dxemem_get_map_key(fx->d), 0);
   assert_int_equal(fx_counts(fx->d).map_entries, 0);
 
@@ -259,10 +233,10 @@ static void test_binrange_skips_oem_and_empty_slots(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x2000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_RTD, 0x180000, 0x181fff, 2, 2);
-  expect_bin(fx, T_ACPI, 0, 0x17ffff, 0, 1);
-  expect_default_range(fx, UINT64_MAX, 0x17ffff);
-  assert_int_equal(slot(fx, 0).number_of_pages, 2);
+  fx_expect_bin(fx, T_RTD, 0x180000, 0x181fff, 2, 2);
+  fx_expect_bin(fx, T_ACPI, 0, 0x17ffff, 0, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x17ffff);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 2);
 }
 
 /* With 64 KiB granularity binrange rounds a runtime bin up to 16 pages
@@ -280,9 +254,9 @@ static void test_binrange_rounds_runtime_bins(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x20000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_NVS, 0x190000, 0x19ffff, 16, 0);
-  expect_bin(fx, T_LD, 0x18f000, 0x18ffff, 1, 1);
-  assert_int_equal(slot(fx, 0).number_of_pages, 0);
+  fx_expect_bin(fx, T_NVS, 0x190000, 0x19ffff, 16, 0);
+  fx_expect_bin(fx, T_LD, 0x18f000, 0x18ffff, 1, 1);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 0);
 }
 
 /* With a BootServicesData bin the first refuel lands at its top. */
@@ -322,7 +296,7 @@ static void test_binrange_too_small_is_ignored(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x11000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_RTD, 0x180000, 0x18ffff, 16, 0);
+  fx_expect_bin(fx, T_RTD, 0x180000, 0x18ffff, 16, 0);
 }
 
 static void test_binrange_after_bins_are_set(void **state) {
@@ -358,8 +332,8 @@ static void test_binrange_accepts_conventional_type(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x4000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_CONV, 0x180000, 0x183fff, 4, 0);
-  expect_default_range(fx, UINT64_MAX, 0x17ffff);
+  fx_expect_bin(fx, T_CONV, 0x180000, 0x183fff, 4, 0);
+  fx_expect_default_range(fx, UINT64_MAX, 0x17ffff);
 }
 
 /* ---- edk2's default table ------------------------------------------------ */
@@ -372,7 +346,7 @@ static void test_default_table_slot_15_quirk(void **state) {
   core_fixture *fx = *state;
   fx_add_all(fx);
   assert_true(dxemem_bins_initialized(fx->d));
-  assert_int_equal(slot(fx, 15).type, T_RTD);
+  assert_int_equal(fx_slot(fx, 15).type, T_RTD);
   assert_int_equal(fx_stats(fx->d, T_RTD).information_index, 15);
   assert_int_equal(fx_stats(fx->d, 15).information_index, 16);
   for (uint32_t t = 0; t < 15; t++) {
@@ -381,10 +355,10 @@ static void test_default_table_slot_15_quirk(void **state) {
     }
   }
   (void)fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_RTD, 3, 0);
-  assert_int_equal(slot(fx, 15).number_of_pages, 3);
-  assert_int_equal(slot(fx, T_RTD).number_of_pages, 0);
+  assert_int_equal(fx_slot(fx, 15).number_of_pages, 3);
+  assert_int_equal(fx_slot(fx, T_RTD).number_of_pages, 0);
   /* Nothing reserved: every type's range is the whole default range. */
-  expect_default_range(fx, UINT64_MAX, UINT64_MAX);
+  fx_expect_default_range(fx, UINT64_MAX, UINT64_MAX);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)

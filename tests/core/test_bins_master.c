@@ -27,32 +27,43 @@ static int master_setup(void **state) {
   return result;
 }
 
-static dxemem_memory_type_information slot(core_fixture *fx, size_t index) {
-  dxemem_memory_type_information info;
-  assert_int_equal(dxemem_get_memory_type_information(fx->d, index, &info),
-                   DXEMEM_SUCCESS);
-  return info;
-}
-
-static void expect_bin(core_fixture *fx, uint32_t type, uint64_t base,
-                       uint64_t max, uint64_t pages, uint64_t index) {
-  dxemem_type_statistics s = fx_stats(fx->d, type);
-  assert_int_equal(s.base_address, base);
-  assert_int_equal(s.maximum_address, max);
-  assert_int_equal(s.number_of_pages, pages);
-  assert_int_equal(s.information_index, index);
-}
-
-static void expect_default_range(core_fixture *fx, uint64_t base,
-                                 uint64_t max) {
-  uint64_t b = 0;
-  uint64_t m = 0;
-  assert_int_equal(dxemem_get_default_range(fx->d, &b, &m), DXEMEM_SUCCESS);
-  assert_int_equal(b, base);
-  assert_int_equal(m, max);
-}
-
 /* ---- the contiguous block --------------------------------------------- */
+
+/* A bin as fx_expect_bin checks it. */
+typedef struct bin_want {
+  uint32_t type;
+  uint64_t base, max, pages, index;
+} bin_want;
+
+/* One bin set-up at the first add of the whole region: the table (slots
+ * entries), the bins it leaves (bin_count rows), the default maximum and
+ * the map key. The block is freed again, so the map is always the region
+ * and its first refuel page. */
+typedef struct setup_case {
+  uint64_t granularity; /* 0: 4 KiB */
+  dxemem_memory_type_information table[3];
+  size_t slots;
+  bin_want bins[4];
+  size_t bin_count;
+  uint64_t default_max;
+  uint64_t key;
+} setup_case;
+
+static void expect_setup(core_fixture *fx, const setup_case *c) {
+  if (c->granularity != 0) {
+    use_reference(fx, MASTER, FX_SIZE, c->granularity);
+  }
+  fx_bins(fx, c->table, c->slots);
+  fx_add_all(fx);
+  assert_true(dxemem_bins_initialized(fx->d));
+  for (size_t i = 0; i < c->bin_count; i++) {
+    const bin_want *b = &c->bins[i];
+    fx_expect_bin(fx, b->type, b->base, b->max, b->pages, b->index);
+  }
+  fx_expect_default_range(fx, UINT64_MAX, c->default_max);
+  EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
+  assert_int_equal(dxemem_get_map_key(fx->d), c->key);
+}
 
 /*
  * One 9-page EfiBootServicesData block below the first refuel page, carved
@@ -65,19 +76,17 @@ static void expect_default_range(core_fixture *fx, uint64_t base,
  * (add, refuel, block, free: 4) where stable counts a pair per bin (8).
  */
 static void test_master_block_carved_top_down(void **state) {
-  core_fixture *fx = *state;
-  const dxemem_memory_type_information bins[] = {
-      {T_ACPI, 4}, {T_RTD, 2}, {T_BSC, 3}};
-  fx_bins(fx, bins, 3);
-  fx_add_all(fx);
-  assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0x1fb000, 0x1fefff, 4, 0);
-  expect_bin(fx, T_RTD, 0x1f9000, 0x1fafff, 2, 1);
-  expect_bin(fx, T_BSC, 0x1f6000, 0x1f8fff, 3, 2);
-  expect_bin(fx, T_LD, 0, 0x1f5fff, 0, 16);
-  expect_default_range(fx, UINT64_MAX, 0x1f5fff);
-  EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
-  assert_int_equal(dxemem_get_map_key(fx->d), 4);
+  static const setup_case c = {
+      .table = {{T_ACPI, 4}, {T_RTD, 2}, {T_BSC, 3}},
+      .slots = 3,
+      .bins = {{T_ACPI, 0x1fb000, 0x1fefff, 4, 0},
+               {T_RTD, 0x1f9000, 0x1fafff, 2, 1},
+               {T_BSC, 0x1f6000, 0x1f8fff, 3, 2},
+               {T_LD, 0, 0x1f5fff, 0, 16}},
+      .bin_count = 4,
+      .default_max = 0x1f5fff,
+      .key = 4};
+  expect_setup(*state, &c);
 }
 
 /*
@@ -92,16 +101,16 @@ static void test_master_block_carved_top_down(void **state) {
  * Key: add, refuel, the 33-page block, two slack frees, the block free.
  */
 static void test_master_block_aligned_to_runtime_granularity(void **state) {
-  core_fixture *fx = *state;
-  use_reference(fx, MASTER, FX_SIZE, 65536);
-  const dxemem_memory_type_information bins[] = {{T_RTD, 1}, {T_LD, 1}};
-  fx_bins(fx, bins, 2);
-  fx_add_all(fx);
-  expect_bin(fx, T_RTD, 0x1e1000, 0x1f0fff, 16, 0);
-  expect_bin(fx, T_LD, 0x1e0000, 0x1e0fff, 1, 1);
-  expect_default_range(fx, UINT64_MAX, 0x1dffff);
-  EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
-  assert_int_equal(dxemem_get_map_key(fx->d), 6);
+  static const setup_case c = {
+      .granularity = 65536,
+      .table = {{T_RTD, 1}, {T_LD, 1}},
+      .slots = 2,
+      .bins = {{T_RTD, 0x1e1000, 0x1f0fff, 16, 0},
+               {T_LD, 0x1e0000, 0x1e0fff, 1, 1}},
+      .bin_count = 2,
+      .default_max = 0x1dffff,
+      .key = 6};
+  expect_setup(*state, &c);
 }
 
 /*
@@ -117,17 +126,17 @@ static void test_master_block_retried_at_next_add(void **state) {
   fx_bins(fx, bins, 2);
   fx_add(fx, T_CONV, FX_BASE, 256, 0);
   assert_false(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0, UINT64_MAX, 0, 16);
-  expect_default_range(fx, UINT64_MAX, UINT64_MAX);
-  assert_int_equal(slot(fx, 0).number_of_pages, 4);
-  assert_int_equal(slot(fx, 1).number_of_pages, 1000);
+  fx_expect_bin(fx, T_ACPI, 0, UINT64_MAX, 0, 16);
+  fx_expect_default_range(fx, UINT64_MAX, UINT64_MAX);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 4);
+  assert_int_equal(fx_slot(fx, 1).number_of_pages, 1000);
   assert_int_equal(dxemem_get_map_key(fx->d), 2);
 
   fx_add(fx, T_CONV, 0x200000, 0x700, 0);
   assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0x8fc000, 0x8fffff, 4, 0);
-  expect_bin(fx, T_NVS, 0x514000, 0x8fbfff, 1000, 1);
-  expect_default_range(fx, UINT64_MAX, 0x513fff);
+  fx_expect_bin(fx, T_ACPI, 0x8fc000, 0x8fffff, 4, 0);
+  fx_expect_bin(fx, T_NVS, 0x514000, 0x8fbfff, 1000, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x513fff);
   assert_int_equal(fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 1, 0),
                    0x513000);
 }
@@ -135,14 +144,14 @@ static void test_master_block_retried_at_next_add(void **state) {
 /* A type listed twice keeps its last bin, and the block is freed whole:
  * nothing leaks (stable leaks the first bin). */
 static void test_master_duplicate_type_keeps_last_bin(void **state) {
-  core_fixture *fx = *state;
-  const dxemem_memory_type_information bins[] = {{T_ACPI, 2}, {T_ACPI, 2}};
-  fx_bins(fx, bins, 2);
-  fx_add_all(fx);
-  EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
-  expect_bin(fx, T_ACPI, 0x1fb000, 0x1fcfff, 2, 1);
-  expect_default_range(fx, UINT64_MAX, 0x1fafff);
-  assert_int_equal(dxemem_get_map_key(fx->d), 4);
+  static const setup_case c = {
+      .table = {{T_ACPI, 2}, {T_ACPI, 2}},
+      .slots = 2,
+      .bins = {{T_ACPI, 0x1fb000, 0x1fcfff, 2, 1}},
+      .bin_count = 1,
+      .default_max = 0x1fafff,
+      .key = 4};
+  expect_setup(*state, &c);
 }
 
 /* The block is EfiBootServicesData, so bins of types nobody may allocate
@@ -156,7 +165,7 @@ static void test_master_unallocatable_types_get_bins(void **state) {
     fx_bins(fx, bins, 1);
     fx_add_all(fx);
     assert_true(dxemem_bins_initialized(fx->d));
-    expect_bin(fx, types[i], 0x1fb000, 0x1fefff, 4, 0);
+    fx_expect_bin(fx, types[i], 0x1fb000, 0x1fefff, 4, 0);
     fx_assert_green(fx);
   }
 }
@@ -169,10 +178,10 @@ static void test_master_oem_slot_counts_in_block(void **state) {
       {T_LD, 2}, {0x70000000, 3}, {T_ACPI, 0}};
   fx_bins(fx, bins, 3);
   fx_add_all(fx);
-  expect_bin(fx, T_LD, 0x1fd000, 0x1fefff, 2, 0);
-  expect_bin(fx, T_ACPI, 0, 0x1f9fff, 0, 2);
-  expect_default_range(fx, UINT64_MAX, 0x1f9fff);
-  assert_int_equal(slot(fx, 1).number_of_pages, 3);
+  fx_expect_bin(fx, T_LD, 0x1fd000, 0x1fefff, 2, 0);
+  fx_expect_bin(fx, T_ACPI, 0, 0x1f9fff, 0, 2);
+  fx_expect_default_range(fx, UINT64_MAX, 0x1f9fff);
+  assert_int_equal(fx_slot(fx, 1).number_of_pages, 3);
 }
 
 /* ---- the zero-bin early return and the default table ------------------ */
@@ -182,15 +191,14 @@ static void test_master_oem_slot_counts_in_block(void **state) {
  * maximum moves (stable sets them and sends maxima to the default). */
 static void test_master_zero_bins_return_early(void **state) {
   core_fixture *fx = *state;
-  const dxemem_memory_type_information bins[] = {{T_ACPI, 0}, {T_LD, 0}};
-  fx_bins(fx, bins, 2);
-  fx_add_all(fx);
-  assert_true(dxemem_bins_initialized(fx->d));
-  expect_bin(fx, T_ACPI, 0, UINT64_MAX, 0, 16);
-  expect_bin(fx, T_LD, 0, UINT64_MAX, 0, 16);
-  expect_default_range(fx, UINT64_MAX, UINT64_MAX);
-  EXPECT_MAP(fx->d, {T_CONV, 0x100000, 255, 0}, {T_BSD, FX_REFUEL, 1, 0});
-  assert_int_equal(dxemem_get_map_key(fx->d), 2);
+  static const setup_case c = {
+      .table = {{T_ACPI, 0}, {T_LD, 0}},
+      .slots = 2,
+      .bins = {{T_ACPI, 0, UINT64_MAX, 0, 16}, {T_LD, 0, UINT64_MAX, 0, 16}},
+      .bin_count = 2,
+      .default_max = UINT64_MAX,
+      .key = 2};
+  expect_setup(fx, &c);
   /* Set once: the next add does not try again. */
   fx_add(fx, T_LD, FX_BASE, 0, 0);
   assert_int_equal(dxemem_get_map_key(fx->d), 3);
@@ -201,11 +209,11 @@ static void test_master_zero_bins_return_early(void **state) {
 static void test_master_default_table_corrected(void **state) {
   core_fixture *fx = *state;
   for (uint32_t i = 0; i <= DXEMEM_MAX_MEMORY_TYPE; i++) {
-    assert_int_equal(slot(fx, i).type, i);
-    assert_int_equal(slot(fx, i).number_of_pages, 0);
+    assert_int_equal(fx_slot(fx, i).type, i);
+    assert_int_equal(fx_slot(fx, i).number_of_pages, 0);
   }
   use_reference(fx, STABLE, FX_SIZE, 0);
-  assert_int_equal(slot(fx, 15).type, T_RTD);
+  assert_int_equal(fx_slot(fx, 15).type, T_RTD);
 }
 
 /* ---- PopulateMemoryTypeInformation ------------------------------------ */
@@ -219,18 +227,18 @@ static void test_master_hob_rounded_when_read(void **state) {
   const dxemem_memory_type_information bins[] = {
       {T_RTD, 1}, {T_LD, 1}, {T_NVS, 17}, {0x70000000, 1}, {T_RESERVED, 0}};
   fx_bins(fx, bins, 5);
-  assert_int_equal(slot(fx, 0).number_of_pages, 16);
-  assert_int_equal(slot(fx, 1).number_of_pages, 1);
-  assert_int_equal(slot(fx, 2).number_of_pages, 32);
-  assert_int_equal(slot(fx, 3).number_of_pages, 1);
-  assert_int_equal(slot(fx, 4).number_of_pages, 0);
-  assert_int_equal(slot(fx, 5).type, DXEMEM_MAX_MEMORY_TYPE);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 16);
+  assert_int_equal(fx_slot(fx, 1).number_of_pages, 1);
+  assert_int_equal(fx_slot(fx, 2).number_of_pages, 32);
+  assert_int_equal(fx_slot(fx, 3).number_of_pages, 1);
+  assert_int_equal(fx_slot(fx, 4).number_of_pages, 0);
+  assert_int_equal(fx_slot(fx, 5).type, DXEMEM_MAX_MEMORY_TYPE);
 
   const dxemem_memory_type_information huge[] = {{T_RTC, UINT32_MAX}};
   fx_bins(fx, huge, 1);
-  assert_int_equal(slot(fx, 0).number_of_pages, 0);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 0);
   fx_add_all(fx);
-  expect_bin(fx, T_RTC, 0, UINT64_MAX, 0, 16);
+  fx_expect_bin(fx, T_RTC, 0, UINT64_MAX, 0, 16);
 }
 
 /* The granularity is a build constant in edk2: setting it after the HOB
@@ -239,17 +247,17 @@ static void test_master_hob_read_again_with_granularity(void **state) {
   core_fixture *fx = *state;
   const dxemem_memory_type_information bins[] = {{T_RTD, 1}};
   fx_bins(fx, bins, 1);
-  assert_int_equal(slot(fx, 0).number_of_pages, 1);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 1);
   assert_int_equal(dxemem_set_runtime_granularity(fx->d, 65536),
                    DXEMEM_SUCCESS);
-  assert_int_equal(slot(fx, 0).number_of_pages, 16);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 16);
   assert_int_equal(dxemem_set_runtime_granularity(fx->d, 4096),
                    DXEMEM_SUCCESS);
-  assert_int_equal(slot(fx, 0).number_of_pages, 1);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 1);
 
   use_reference(fx, STABLE, FX_SIZE, 65536);
   fx_bins(fx, bins, 1);
-  assert_int_equal(slot(fx, 0).number_of_pages, 1);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 1);
 }
 
 /* ---- CoreSetMemoryTypeInformationRange -------------------------------- */
@@ -268,10 +276,10 @@ static void test_master_binrange_counts_every_slot(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x4000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_RTD, 0x182000, 0x183fff, 2, 2);
-  expect_bin(fx, T_ACPI, 0, 0x181fff, 0, 1);
-  expect_default_range(fx, UINT64_MAX, 0x181fff);
-  assert_int_equal(slot(fx, 0).number_of_pages, 2);
+  fx_expect_bin(fx, T_RTD, 0x182000, 0x183fff, 2, 2);
+  fx_expect_bin(fx, T_ACPI, 0, 0x181fff, 0, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x181fff);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 2);
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x100000, 0x4000),
       DXEMEM_ALREADY_STARTED);
@@ -291,7 +299,7 @@ static void test_master_binrange_padding_and_packing(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x1000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_LD, 0x180000, 0x180fff, 1, 0);
+  fx_expect_bin(fx, T_LD, 0x180000, 0x180fff, 1, 0);
 
   use_reference(fx, MASTER, FX_SIZE, 65536);
   const dxemem_memory_type_information packed[] = {{T_LD, 1}, {T_RTD, 16}};
@@ -299,9 +307,9 @@ static void test_master_binrange_padding_and_packing(void **state) {
   assert_int_equal(
       dxemem_set_memory_type_information_range(fx->d, 0x180000, 0x20000),
       DXEMEM_SUCCESS);
-  expect_bin(fx, T_LD, 0x19f000, 0x19ffff, 1, 0);
-  expect_bin(fx, T_RTD, 0x18f000, 0x19efff, 16, 1);
-  expect_default_range(fx, UINT64_MAX, 0x18efff);
+  fx_expect_bin(fx, T_LD, 0x19f000, 0x19ffff, 1, 0);
+  fx_expect_bin(fx, T_RTD, 0x18f000, 0x19efff, 16, 1);
+  fx_expect_default_range(fx, UINT64_MAX, 0x18efff);
 }
 
 /* ---- UpdateMemoryStatistics ------------------------------------------- */
@@ -317,14 +325,14 @@ static void test_master_no_statistics_before_bins(void **state) {
   assert_int_equal(fx_stats(fx->d, T_BSD).current_number_of_pages, 0);
   fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 2, 0);
   assert_int_equal(fx_stats(fx->d, T_LD).current_number_of_pages, 0);
-  assert_int_equal(slot(fx, 16).number_of_pages, 0);
+  assert_int_equal(fx_slot(fx, 16).number_of_pages, 0);
 
   use_reference(fx, STABLE, FX_SIZE, 0);
   fx_bins(fx, bins, 1);
   fx_add_all(fx);
   fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 2, 0);
   assert_int_equal(fx_stats(fx->d, T_LD).current_number_of_pages, 2);
-  assert_int_equal(slot(fx, 16).number_of_pages, 2);
+  assert_int_equal(fx_slot(fx, 16).number_of_pages, 2);
 }
 
 /* Once the bins exist pages are counted, but a high-water mark is only
@@ -337,14 +345,14 @@ static void test_master_high_water_never_past_table(void **state) {
   fx_add_all(fx);
   uint64_t ld = fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_LD, 3, 0);
   assert_int_equal(fx_stats(fx->d, T_LD).current_number_of_pages, 3);
-  assert_int_equal(slot(fx, 0).number_of_pages, 3);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 3);
   fx_alloc(fx, DXEMEM_ALLOCATE_ANY_PAGES, T_BSC, 5, 0);
   assert_int_equal(fx_stats(fx->d, T_BSC).current_number_of_pages, 5);
-  assert_int_equal(slot(fx, 16).number_of_pages, 0);
+  assert_int_equal(fx_slot(fx, 16).number_of_pages, 0);
   fx_assert_green(fx);
   fx_free(fx, ld, 3);
   assert_int_equal(fx_stats(fx->d, T_LD).current_number_of_pages, 0);
-  assert_int_equal(slot(fx, 0).number_of_pages, 3);
+  assert_int_equal(fx_slot(fx, 0).number_of_pages, 3);
 }
 
 /* ---- AllocateAlignedPages / FreeAlignedPages --------------------------- */

@@ -17,45 +17,67 @@
 
 /* ---- the rule ---------------------------------------------------------- */
 
+/* One row of the rule: Next for a previous bin, this boot's use and the
+ * boot mode, and why. */
+typedef struct next_case {
+  uint32_t previous, current;
+  bool default_settings;
+  uint32_t next;
+  const char *why;
+} next_case;
+
+static void expect_next(const next_case *rows, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    const next_case *r = &rows[i];
+    uint32_t got =
+        view_boots_next_pages(r->previous, r->current, r->default_settings);
+    if (got != r->next) {
+      fail_msg("next_pages(%u, %u, %s) = %u, expected %u: %s", r->previous,
+               r->current, r->default_settings ? "true" : "false", got,
+               r->next, r->why);
+    }
+  }
+}
+
+#define EXPECT_NEXT(...)                                                       \
+  expect_next((const next_case[]){__VA_ARGS__},                                \
+              sizeof((const next_case[]){__VA_ARGS__}) / sizeof(next_case))
+
 static void test_too_small_grows_to_125_percent(void **state) {
   (void)state;
-  assert_int_equal(view_boots_next_pages(10, 20, false), 25);
-  assert_int_equal(view_boots_next_pages(10, 20, true), 25);
-  assert_int_equal(view_boots_next_pages(100, 101, false), 126);
+  EXPECT_NEXT({10, 20, false, 25, "20 * 1.25"},
+              {10, 20, true, 25, "the same with default settings"},
+              {100, 101, false, 126, "101 * 1.25, rounded down"});
 }
 
 static void test_more_than_150_percent_shrinks_only_with_default_settings(
     void **state) {
   (void)state;
-  /* 10 + 5 < 100: too big */
-  assert_int_equal(view_boots_next_pages(100, 10, true), 12);
-  assert_int_equal(view_boots_next_pages(100, 10, false), 100);
+  EXPECT_NEXT({100, 10, true, 12, "10 + 5 < 100: too big, 10 * 1.25"},
+              {100, 10, false, 100, "too big, but kept without default mode"});
 }
 
 static void test_within_range_keeps_previous(void **state) {
   (void)state;
-  /* 8 + 4 = 12 >= 10 and 8 <= 10: fine as it is */
-  assert_int_equal(view_boots_next_pages(10, 8, true), 10);
-  assert_int_equal(view_boots_next_pages(10, 10, true), 10);
-  /* exactly 150%: not more than, so kept */
-  assert_int_equal(view_boots_next_pages(15, 10, true), 15);
+  EXPECT_NEXT({10, 8, true, 10, "8 + 4 = 12 >= 10 and 8 <= 10"},
+              {10, 10, true, 10, "use equals the bin"},
+              {15, 10, true, 15, "exactly 150%: not more than, so kept"});
 }
 
 static void test_at_least_four_pages_unless_zero(void **state) {
   (void)state;
-  assert_int_equal(view_boots_next_pages(0, 2, false), 4);
-  assert_int_equal(view_boots_next_pages(100, 1, true), 4);
-  assert_int_equal(view_boots_next_pages(0, 0, true), 0);
-  /* a previous of 1..3 that is kept is raised as well */
-  assert_int_equal(view_boots_next_pages(2, 2, false), 4);
+  EXPECT_NEXT({0, 2, false, 4, "grown from nothing to at least 4"},
+              {100, 1, true, 4, "shrunk to at least 4"},
+              {0, 0, true, 0, "never used, stays 0"},
+              {2, 2, false, 4, "a kept previous of 1..3 is raised too"});
 }
 
 static void test_32_bit_arithmetic_as_edk2(void **state) {
   (void)state;
   /* 0xC0000000 * 1.5 wraps to 0x20000000 in UINT32, which is below the
    * previous value, so edk2 takes the shrink branch. */
-  assert_int_equal(view_boots_next_pages(0xffffffffu, 0xc0000000u, true),
-                   0xf0000000u);
+  EXPECT_NEXT({0xffffffffu, 0xc0000000u, true, 0xf0000000u,
+               "1.5 * current wraps in UINT32"});
 }
 
 /* ---- the table walk ---------------------------------------------------- */
@@ -131,23 +153,26 @@ static trace_exit fake_boot(void *context,
   return TRACE_EXIT_OK;
 }
 
-static FILE *null_output(void) {
-  FILE *f = fopen("/dev/null", "w");
-  assert_non_null(f);
-  return f;
+/* Runs the loop over p (output discarded) and checks how it ended. */
+static void expect_loop(fake_platform *p, unsigned max_boots,
+                        trace_exit want_exit, bool want_converged,
+                        unsigned want_boots) {
+  FILE *out = fopen("/dev/null", "w");
+  assert_non_null(out);
+  view_boots_options options = {.max_boots = max_boots, .out = out};
+  unsigned boots = 0;
+  bool converged = !want_converged;
+  assert_int_equal(view_boots_run(fake_boot, p, &options, &boots, &converged),
+                   want_exit);
+  fclose(out);
+  assert_int_equal(converged, want_converged);
+  assert_int_equal(boots, want_boots);
 }
 
 static void test_loop_converges_in_two_boots(void **state) {
   (void)state;
   fake_platform p = {.need = 30};
-  view_boots_options options = {.max_boots = 10, .out = null_output()};
-  unsigned boots = 0;
-  bool converged = false;
-  assert_int_equal(view_boots_run(fake_boot, &p, &options, &boots, &converged),
-                   TRACE_EXIT_OK);
-  fclose(options.out);
-  assert_true(converged);
-  assert_int_equal(boots, 2);
+  expect_loop(&p, 10, TRACE_EXIT_OK, true, 2);
   assert_int_equal(p.bins_seen[1], 4);
   assert_int_equal(p.bins_seen[2], 37); /* 30 * 1.25 */
 }
@@ -156,41 +181,20 @@ static void test_loop_stops_at_max_boots(void **state) {
   (void)state;
   /* Use grows with the bin: every Next is too small again. */
   fake_platform p = {.need = 1, .growth = 1};
-  view_boots_options options = {.max_boots = 5, .out = null_output()};
-  unsigned boots = 0;
-  bool converged = true;
-  assert_int_equal(view_boots_run(fake_boot, &p, &options, &boots, &converged),
-                   TRACE_EXIT_OK);
-  fclose(options.out);
-  assert_false(converged);
-  assert_int_equal(boots, 5);
+  expect_loop(&p, 5, TRACE_EXIT_OK, false, 5);
   assert_true(p.bins_seen[5] > p.bins_seen[4]);
 }
 
 static void test_loop_without_hob_changes_nothing(void **state) {
   (void)state;
   fake_platform p = {.need = 30, .no_hob = true};
-  view_boots_options options = {.max_boots = 10, .out = null_output()};
-  unsigned boots = 0;
-  bool converged = false;
-  assert_int_equal(view_boots_run(fake_boot, &p, &options, &boots, &converged),
-                   TRACE_EXIT_OK);
-  fclose(options.out);
-  assert_true(converged);
-  assert_int_equal(boots, 1);
+  expect_loop(&p, 10, TRACE_EXIT_OK, true, 1);
 }
 
 static void test_loop_reports_a_failing_boot(void **state) {
   (void)state;
   fake_platform p = {.need = 30, .fail_at = 2};
-  view_boots_options options = {.max_boots = 10, .out = null_output()};
-  unsigned boots = 0;
-  bool converged = true;
-  assert_int_equal(view_boots_run(fake_boot, &p, &options, &boots, &converged),
-                   TRACE_EXIT_INVARIANT);
-  fclose(options.out);
-  assert_false(converged);
-  assert_int_equal(boots, 2);
+  expect_loop(&p, 10, TRACE_EXIT_INVARIANT, false, 2);
 }
 
 /* The table and the verdicts as a person reads them. */
