@@ -278,7 +278,7 @@ struct dxemem {
   uint32_t floor_node;
   bool floor_valid;
   index_path floor_path;      /* the way to floor_node */
-  index_page page_cache[128]; /* recent page -> block look-ups */
+  index_page page_cache[512]; /* recent page -> block look-ups */
   entry_ref hole_below;       /* convert_piece's hint for CoreAddRange */
   bool hole_below_known;
 

@@ -135,9 +135,10 @@ trace_bind_status trace_names_bind(trace_names *names, const char *name,
 }
 
 bool trace_names_room_for(const trace_names *names, const char *name) {
-  return trace_names_find(names, name) != NULL ||
-         (names->used < TRACE_NAMES_MAX &&
-          strlen(name) + 1 <= TRACE_NAME_BYTES_MAX - names->text_used);
+  /* The caps first: below them the look-up is not needed. */
+  return (names->used < TRACE_NAMES_MAX &&
+          strlen(name) + 1 <= TRACE_NAME_BYTES_MAX - names->text_used) ||
+         trace_names_find(names, name) != NULL;
 }
 
 const trace_binding *trace_names_find(const trace_names *names,

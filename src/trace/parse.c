@@ -54,9 +54,14 @@ static bool fail(line_parser *parser, const char *format, ...) {
   return false;
 }
 
+/* Whether token spells word. Tokens hold no NUL, so the loop stops at the
+ * end of word too; most candidates differ at their first bytes. */
 static bool slice_is(slice token, const char *word) {
-  return token.length == strlen(word) &&
-         memcmp(token.text, word, token.length) == 0;
+  size_t i = 0;
+  while (i < token.length && word[i] == token.text[i]) {
+    i++;
+  }
+  return i == token.length && word[i] == '\0';
 }
 
 /* ---- numbers, types, names --------------------------------------------- */
@@ -522,12 +527,15 @@ typedef struct command_syntax {
   bool (*parse)(line_parser *parser, trace_command *out);
 } command_syntax;
 
+/* In trace_op order (trace_op_word looks words up by position). */
 static const command_syntax command_table[] = {
     {"region", TRACE_OP_REGION, "region BASE BYTES", parse_region},
     {"granularity", TRACE_OP_GRANULARITY, "granularity BYTES",
      parse_granularity},
     {"bins", TRACE_OP_BINS, "bins TYPE:PAGES ...", parse_bins},
     {"binrange", TRACE_OP_BINRANGE, "binrange START BYTES", parse_binrange},
+    {"guard", TRACE_OP_GUARD, "guard PROPERTY PAGETYPES POOLTYPES",
+     parse_guard},
     {"add", TRACE_OP_ADD, "add TYPE START PAGES [ATTR]", parse_add},
     {"alloc", TRACE_OP_ALLOC, "alloc any|max|addr TYPE PAGES [ADDR] [@name]",
      parse_alloc},
@@ -543,12 +551,15 @@ static const command_syntax command_table[] = {
     {"fillb", TRACE_OP_FILLB, "fillb REF BYTES BYTE", parse_fillb},
     {"checkb", TRACE_OP_CHECKB, "checkb REF BYTES BYTE", parse_fillb},
     {"poolstats", TRACE_OP_POOLSTATS, "poolstats", parse_no_operands},
-    {"guard", TRACE_OP_GUARD, "guard PROPERTY PAGETYPES POOLTYPES",
-     parse_guard},
     {"guardpage", TRACE_OP_GUARDPAGE, "guardpage REF", parse_guardpage},
 };
 
 const char *trace_op_word(trace_op op) {
+  /* The table is in trace_op order: every printed line asks. */
+  if ((size_t)op < sizeof(command_table) / sizeof(command_table[0]) &&
+      command_table[op].op == op) {
+    return command_table[op].word;
+  }
   for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]);
        i++) {
     if (command_table[i].op == op) {
@@ -574,36 +585,38 @@ static bool tokenize(line_parser *parser, const char *text, size_t length) {
   if (comment != NULL) {
     length = (size_t)(comment - text);
   }
-  for (size_t i = 0; i < length; i++) {
-    unsigned char c = (unsigned char)text[i];
-    if (!is_blank((char)c) && (c < 0x21 || c > 0x7e)) {
-      return fail(parser, "unexpected byte 0x%02x in column %zu", c, i + 1);
-    }
-  }
   parser->token_count = 0;
-  size_t i = 0;
-  for (;;) {
-    while (i < length && is_blank(text[i])) {
-      i++;
+  size_t start = 0;
+  bool in_token = false;
+  for (size_t i = 0; i <= length; i++) {
+    unsigned char c = i < length ? (unsigned char)text[i] : ' ';
+    if (is_blank((char)c)) {
+      if (in_token) {
+        if (parser->token_count < TOKENS_MAX) {
+          parser->tokens[parser->token_count] =
+              (slice){text + start, i - start};
+        }
+        parser->token_count++;
+        in_token = false;
+      }
+    } else if (c < 0x21 || c > 0x7e) {
+      return fail(parser, "unexpected byte 0x%02x in column %zu", c, i + 1);
+    } else if (!in_token) {
+      start = i;
+      in_token = true;
     }
-    if (i == length) {
-      return true;
-    }
-    size_t start = i;
-    while (i < length && !is_blank(text[i])) {
-      i++;
-    }
-    if (parser->token_count < TOKENS_MAX) {
-      parser->tokens[parser->token_count] = (slice){text + start, i - start};
-    }
-    parser->token_count++;
   }
+  return true;
 }
 
 trace_line_kind trace_parse_line(const char *text, size_t length,
                                  trace_command *out, char *message,
                                  size_t message_size) {
-  line_parser parser = {.message = message, .message_size = message_size};
+  line_parser parser; /* tokens are read only up to token_count */
+  parser.token_count = 0;
+  parser.usage = NULL;
+  parser.message = message;
+  parser.message_size = message_size;
   if (message_size > 0) {
     message[0] = '\0';
   }
