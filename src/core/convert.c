@@ -84,8 +84,16 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
     dx_emit_event(d, DXEMEM_EVENT_CONVERT_ATTRIBUTE, e->type, start, range_end,
                   new_attributes);
   }
-  /* A piece pushes at most two stack entries (split, then add range). */
-  if (d->map_depth + 2 > MAX_MAP_DEPTH) {
+  /* The piece pushes one stack entry for a centre split and one for its
+   * add range (none when the freed-memory guard keeps freed pages out of
+   * the map). edk2 overruns its stack only on a push past the last slot,
+   * so exactly that is refused. */
+  bool to_freed_guard = changing_type &&
+                        new_type == DXEMEM_CONVENTIONAL_MEMORY &&
+                        dx_is_heap_guard_enabled(d, GUARD_HEAP_TYPE_FREED);
+  uint64_t pushes = (e->start != start && e->end != range_end ? 1u : 0u) +
+                    (to_freed_guard ? 0u : 1u);
+  if (d->map_depth + pushes > MAX_MAP_DEPTH) {
     return DXEMEM_OUT_OF_RESOURCES;
   }
 
@@ -117,8 +125,7 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
 
   /* The freed-memory guard keeps freed pages out of the map. */
   dxemem_status status = DXEMEM_SUCCESS;
-  if (!dx_is_heap_guard_enabled(d, GUARD_HEAP_TYPE_FREED) || !changing_type ||
-      type != DXEMEM_CONVENTIONAL_MEMORY) {
+  if (!to_freed_guard) {
     d->hole_below_known = below_known;
     d->hole_below = below == REF_MAP_HEAD ? REF_NULL : below;
     status = dx_core_add_range(d, type, start, range_end, attribute);
