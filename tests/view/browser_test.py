@@ -5,8 +5,10 @@
 For a small trace and a generated 20,000-command trace: writes the page
 with `dxemem replay --html`, steps forward and back with the keyboard,
 checks that the GetMemoryMap table shown at every `map` step it visits is
-the `--check` output of that line, and saves screenshots under OUT. Then
-writes `--svg` pictures and opens each one, which must parse as SVG with no
+the `--check` output of that line, and saves screenshots under OUT. Keys
+go in batches of real key events; a listener records what each one left
+on the page, so a batch costs two round trips to the browser whatever its
+length. Then writes `--svg` pictures and opens each one, which must parse as SVG with no
 browser errors.
 
 Exit status 77 (CTest: skipped) when no browser, driver or selenium is
@@ -33,7 +35,6 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 except ImportError:
     skip("python3-selenium is not installed (apt-get install python3-selenium)")
@@ -98,51 +99,100 @@ def check_maps(dxemem, trace):
     return maps
 
 
-def shown_map(driver):
-    cells = driver.execute_script(
-        "return [...document.querySelectorAll('#maptable tr.desc')].map("
-        "tr => [...tr.querySelectorAll('td')].map(td => td.textContent.trim()))")
-    return [(int(c[1], 16), int(c[3], 16), c[0], int(c[4], 16)) for c in cells]
+# What the page shows after each key, recorded by a keydown listener added
+# after the page's own (so it runs once the step is drawn): the position
+# text and, at the map lines of the trace, the map table's cells. A batch
+# of real key events then costs two round trips to the browser, not two
+# per key.
+RECORDER_SCRIPT = """
+window.dxememMapLines = arguments[0];
+window.dxememSnapshot = () => {
+  const text = document.getElementById('where').textContent;
+  const m = /line (\\d+)/.exec(text);
+  const table = m && window.dxememMapLines.includes(Number(m[1]))
+      ? [...document.querySelectorAll('#maptable tr.desc')].map(
+            tr => [...tr.querySelectorAll('td')].map(td => td.textContent.trim()))
+      : null;
+  return [text, table];
+};
+window.dxememSeen = [];
+document.addEventListener('keydown',
+                          () => window.dxememSeen.push(window.dxememSnapshot()));
+"""
+
+
+def parse_snapshot(snapshot):
+    """((step, total, line), table): table is None off the map lines, else
+    [(start, pages, type, attribute), ...]."""
+    text, cells = snapshot
+    m = re.match(r"step (\d+) / (\d+), line (\d+)", text.strip())
+    assert m, "unexpected position text %r" % text
+    position = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if cells is None:
+        return position, None
+    return position, [(int(c[1], 16), int(c[3], 16), c[0], int(c[4], 16))
+                      for c in cells]
 
 
 def where(driver):
-    text = driver.find_element(By.ID, "where").text
-    m = re.match(r"step (\d+) / (\d+), line (\d+)", text)
-    assert m, "unexpected position text %r" % text
-    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return parse_snapshot(driver.execute_script(
+        "return window.dxememSnapshot()"))[0]
 
 
-def press(driver, key, times=1):
-    """Real key events to the focused page (no element focus dance)."""
-    for _ in range(times):
-        ActionChains(driver).send_keys(key).perform()
+def keys(driver, sequence):
+    """Sends the keys as real key events to the focused page, in one action
+    sequence; returns what the page showed after each."""
+    ActionChains(driver).send_keys(*sequence).perform()
+    seen = driver.execute_script(
+        "const s = window.dxememSeen; window.dxememSeen = []; return s;")
+    assert len(seen) == len(sequence), \
+        "%d keys sent, the page saw %d" % (len(sequence), len(seen))
+    return [parse_snapshot(s) for s in seen]
 
 
-def open_page(driver, path, step=None):
+def wait_for(what, condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.02)
+
+
+def open_page(driver, path, maps, step=None):
+    """Loads the page afresh (from about:blank), at step when given, and
+    starts recording what it shows (maps: the trace's map lines)."""
     url = "file://" + os.path.abspath(path) + ("#step=%d" % step if step else "")
     started = time.monotonic()
+    driver.get("about:blank")
     driver.get(url)
-    for _ in range(600):
-        if driver.execute_script("return document.body.dataset.ready") == "1":
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("%s never became ready" % path)
+    wait_for("%s never became ready" % path, lambda: driver.execute_script(
+        "return document.body.dataset.ready") == "1")
+    driver.execute_script(RECORDER_SCRIPT, sorted(maps))
     return time.monotonic() - started
 
 
-def expect_map(driver, maps, failures, label):
-    step, _, line = where(driver)
+def follow_link(driver, path, step):
+    """Follows a #step= link within the loaded page (no reload) and waits
+    until the page shows that step."""
+    driver.get("file://" + os.path.abspath(path) + "#step=%d" % step)
+    wait_for("the link to step %d was not followed" % step,
+             lambda: where(driver)[0] == step)
+
+
+def check_map(shown, maps, failures, label):
+    """The line of a snapshot at a map step (its table compared with
+    --check), else None."""
+    (step, _, line), got = shown
     if line not in maps:
-        return False
-    got, want = shown_map(driver), maps[line]
+        return None
+    want = maps[line]
     if got != want:
         failures.append("%s: step %d (line %d): page shows %d descriptors, "
                         "--check has %d; first difference %r"
                         % (label, step, line, len(got), len(want),
                            next(((g, w) for g, w in zip(got, want) if g != w),
                                 None)))
-    return True
+    return line
 
 
 def severe_logs(driver):
@@ -152,33 +202,56 @@ def severe_logs(driver):
         return []
 
 
-def test_page(driver, dxemem, trace, out_dir, label, failures):
+def step_index(driver, line):
+    """The 0-based index of the step of trace line `line` (the page's step
+    data is parsed once per page)."""
+    return driver.execute_script(
+        "window.dxememSteps = window.dxememSteps || JSON.parse("
+        "document.getElementById('step-data').textContent);"
+        "return window.dxememSteps.findIndex(x => x.l === arguments[0]);",
+        line)
+
+
+def write_page(dxemem, trace, out_dir, label):
+    """Starts `dxemem replay --html` of the trace; test_page waits for it."""
     page = os.path.join(out_dir, label + ".html")
-    subprocess.run([dxemem, "replay", "--html", page, trace], check=True)
+    return page, subprocess.Popen([dxemem, "replay", "--html", page, trace])
+
+
+def test_page(driver, dxemem, trace, written, label, failures):
+    page, writer = written
     maps = check_maps(dxemem, trace)
+    if writer.wait() != 0:
+        raise subprocess.CalledProcessError(writer.returncode, writer.args)
     assert maps, "%s: the trace has no successful map" % label
-    seconds = open_page(driver, page)
+    seconds = open_page(driver, page, maps)
     _, total, _ = where(driver)
     print("%s: %d steps, %d maps, page %.1f MB, ready in %.2f s"
           % (label, total, len(maps), os.path.getsize(page) / 1e6, seconds))
 
     checked = set()
+
+    def check_all(seen):
+        for shown in seen:
+            line = check_map(shown, maps, failures, label)
+            if line is not None:
+                checked.add(line)
+
     # Forward with the arrow key through the first steps (small traces:
-    # all of them), checking every map step met on the way.
+    # all of them), one step a key, checking every map step met on the way.
     limit = min(total - 1, 60 if total < 1000 else 20)
-    for _ in range(limit):
-        press(driver, Keys.ARROW_RIGHT)
-        if expect_map(driver, maps, failures, label):
-            checked.add(where(driver)[2])
-    step, _, _ = where(driver)
-    assert step == limit + 1, "%s: ArrowRight reached step %d" % (label, step)
+    seen = keys(driver, [Keys.ARROW_RIGHT] * limit)
+    check_all(seen)
+    steps = [position[0] for position, _ in seen]
+    assert steps == list(range(2, limit + 2)), \
+        "%s: ArrowRight went through steps %r" % (label, steps)
+    step = limit + 1
     # Back one step, and forward again.
-    press(driver, Keys.ARROW_LEFT)
-    assert where(driver)[0] == step - 1, "%s: ArrowLeft did not step back" % label
-    press(driver, Keys.ARROW_RIGHT)
-    assert where(driver)[0] == step
+    seen = keys(driver, [Keys.ARROW_LEFT, Keys.ARROW_RIGHT])
+    assert seen[0][0][0] == step - 1, "%s: ArrowLeft did not step back" % label
+    assert seen[1][0][0] == step
     # The other maps: jump near each with a link, then step onto it and off
-    # it with the keyboard (PageDown/PageUp and arrows).
+    # it with the keyboard.
     lines = sorted(maps)
     # Several map steps of a long trace (first, middle, last), all of a
     # short one.
@@ -188,41 +261,33 @@ def test_page(driver, dxemem, trace, out_dir, label, failures):
     for line in wanted:
         if line in checked:
             continue
-        target = driver.execute_script(
-            "const s = JSON.parse(document.getElementById('step-data')"
-            ".textContent); return s.findIndex(x => x.l === arguments[0]);",
-            line)
-        driver.get("about:blank")
-        open_page(driver, page, step=max(1, target))  # the step before it
-        press(driver, Keys.ARROW_RIGHT)
-        if not expect_map(driver, maps, failures, label):
+        follow_link(driver, page, max(1, step_index(driver, line)))  # the step before it
+        seen = keys(driver, [Keys.ARROW_RIGHT, Keys.ARROW_LEFT, Keys.ARROW_RIGHT])
+        if seen[0][0][2] != line:
             failures.append("%s: step after link did not land on map line %d"
                             % (label, line))
             continue
-        checked.add(line)
-        press(driver, Keys.ARROW_LEFT)
-        press(driver, Keys.ARROW_RIGHT)
-        expect_map(driver, maps, failures, label)
-    press(driver, Keys.END)
-    assert where(driver)[0] == total, "%s: End did not reach the end" % label
-    press(driver, Keys.PAGE_UP)
-    assert where(driver)[0] == max(1, total - 100)
-    press(driver, Keys.PAGE_DOWN)
-    assert where(driver)[0] == total
-    press(driver, Keys.ARROW_LEFT, 3)
-    assert where(driver)[0] == max(1, total - 3)
-    press(driver, Keys.HOME)
-    assert where(driver)[0] == 1
+        check_all(seen)
+    seen = keys(driver, [Keys.END, Keys.PAGE_UP, Keys.PAGE_DOWN] +
+                [Keys.ARROW_LEFT] * 3 + [Keys.HOME])
+    check_all(seen)
+    assert seen[0][0][0] == total, "%s: End did not reach the end" % label
+    assert seen[1][0][0] == max(1, total - 100)
+    assert seen[2][0][0] == total
+    assert seen[5][0][0] == max(1, total - 3)
+    assert seen[6][0][0] == 1
     print("%s: map table equals --check at %d map steps" % (label, len(checked)))
     if not set(wanted) <= checked:
         failures.append("%s: checked %d of %d chosen maps"
                         % (label, len(checked & set(wanted)), len(wanted)))
-    # A screenshot at the first map step.
-    open_page(driver, page, step=1 + driver.execute_script(
-        "const s = JSON.parse(document.getElementById('step-data')"
-        ".textContent); return s.findIndex(x => x.l === arguments[0]);",
-        lines[0]))
-    driver.save_screenshot(os.path.join(out_dir, label + ".png"))
+    # A link opened afresh starts at its step: a screenshot at the first
+    # map step.
+    first_map = 1 + step_index(driver, lines[0])
+    open_page(driver, page, maps, step=first_map)
+    if where(driver)[0] != first_map:
+        failures.append("%s: the page opened at #step=%d shows step %d"
+                        % (label, first_map, where(driver)[0]))
+    driver.save_screenshot(os.path.splitext(page)[0] + ".png")
     for entry in severe_logs(driver):
         failures.append("%s: browser error: %s" % (label, entry["message"]))
 
@@ -259,6 +324,12 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     big = os.path.join(out_dir, "big-20000.trace")
     big_trace(big)
+    pages = [(small, "small"), (big, "big-20000")]
+    if ovmf:
+        pages.append((ovmf, "ovmf-real-debug-pool"))
+    # The pages are written while the browser starts.
+    written = [write_page(dxemem, trace, out_dir, label)
+               for trace, label in pages]
 
     options = webdriver.ChromeOptions()
     options.binary_location = BROWSER
@@ -271,17 +342,20 @@ def main():
         driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     except Exception as error:  # a browser that cannot start is a failure
         print("FAILED: cannot start %s with %s: %s" % (BROWSER, DRIVER, error))
+        for _, writer in written:
+            writer.wait()
         return 1
     failures = []
     try:
-        test_page(driver, dxemem, small, out_dir, "small", failures)
-        test_page(driver, dxemem, big, out_dir, "big-20000", failures)
-        if ovmf:
-            test_page(driver, dxemem, ovmf, out_dir, "ovmf-real-debug-pool",
-                      failures)
+        for (trace, label), page in zip(pages, written):
+            test_page(driver, dxemem, trace, page, label, failures)
         test_svg(driver, dxemem, small, out_dir, failures)
     finally:
         driver.quit()
+        for _, writer in written:
+            if writer.poll() is None:
+                writer.kill()
+                writer.wait()
     for failure in failures:
         print("FAILED: " + failure)
     print("screenshots in " + out_dir)
