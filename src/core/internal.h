@@ -210,9 +210,16 @@ struct dxemem {
   dxemem_config config; /* callbacks and flags */
 
   /* gMemoryMap, mFreeMemoryMapEntryList, mMapStack. */
-  map_entry map_head;
-  map_entry free_head;
-  map_entry stack[MAX_MAP_DEPTH];
+  /* The nodes kept in the instance, in the order of their references
+   * (REF_MAP_HEAD, REF_FREE_HEAD, REF_STACK(i)): dx_node indexes them. */
+  union {
+    struct {
+      map_entry map_head;
+      map_entry free_head;
+      map_entry stack[MAX_MAP_DEPTH];
+    };
+    map_entry host_nodes[2 + MAX_MAP_DEPTH];
+  };
   uint64_t map_depth;     /* mMapDepth */
   uint32_t freeing_stack; /* mFreeMapStack */
   uint32_t refuel_nesting; /* refuels in progress (event recursion depth) */
@@ -343,14 +350,10 @@ map_entry *dx_node_poison(dxemem *d, entry_ref ref);
  * region. Inline: every list walk goes through it. */
 static inline map_entry *dx_node(dxemem *d, entry_ref ref) {
   if (REF_IS_HOST(ref)) {
-    if (ref == REF_MAP_HEAD) {
-      return &d->map_head;
-    }
-    if (ref == REF_FREE_HEAD) {
-      return &d->free_head;
-    }
-    uint64_t slot = (ref - REF_STACK(0)) / 2u;
-    return &d->stack[slot < MAX_MAP_DEPTH ? slot : 0];
+    /* 1, 3, 5 + 2i name host_nodes 0, 1, 2 + i; a stack slot past the
+     * stack is slot 0. */
+    uint64_t i = ref / 2u;
+    return &d->host_nodes[i < 2u + MAX_MAP_DEPTH ? i : 2u];
   }
   map_entry *e = (map_entry *)dx_region_host_of(d, ref, MAP_ENTRY_SIZE);
   /* No entry lives at 0 (the search never returns page 0), so a 0 link is

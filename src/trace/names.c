@@ -106,9 +106,9 @@ static trace_bind_status store_text(trace_names *names, const char *name,
 trace_bind_status trace_names_bind(trace_names *names, const char *name,
                                    trace_binding binding) {
   uint64_t hash = name_hash(name);
+  trace_name_slot *slot = NULL;
   if (names->slot_count > 0) {
-    trace_name_slot *slot =
-        find_slot(names->slots, names->slot_count, names->text, name, hash);
+    slot = find_slot(names->slots, names->slot_count, names->text, name, hash);
     if (slot->text_offset != SIZE_MAX) {
       slot->binding = binding;
       return TRACE_BIND_OK;
@@ -117,16 +117,20 @@ trace_bind_status trace_names_bind(trace_names *names, const char *name,
   if (names->used >= TRACE_NAMES_MAX) {
     return TRACE_BIND_LIMIT;
   }
-  if (2 * (names->used + 1) > names->slot_count && !grow_slots(names)) {
-    return TRACE_BIND_NO_MEMORY;
+  if (2 * (names->used + 1) > names->slot_count) {
+    if (!grow_slots(names)) {
+      return TRACE_BIND_NO_MEMORY;
+    }
+    slot = NULL; /* the empty slot found is gone with the old table */
   }
   size_t offset;
   trace_bind_status status = store_text(names, name, &offset);
   if (status != TRACE_BIND_OK) {
     return status;
   }
-  trace_name_slot *slot =
-      find_slot(names->slots, names->slot_count, names->text, name, hash);
+  if (slot == NULL) {
+    slot = find_slot(names->slots, names->slot_count, names->text, name, hash);
+  }
   slot->text_offset = offset;
   slot->hash = hash;
   slot->binding = binding;
