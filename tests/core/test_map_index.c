@@ -173,62 +173,82 @@ static void add_fragmented(twin *t) {
                    DXEMEM_SUCCESS);
 }
 
+/* An indexed instance (index_bytes of storage) beside a list-path twin,
+ * both over the fragmented map, driven by the same random calls. */
+typedef struct pair {
+  twin indexed, listed;
+  uint64_t seed;
+  uint64_t live[LIVE], live_pages[LIVE];
+} pair;
+
+static void pair_make(pair *p, size_t index_bytes, dxemem_check_level level,
+                      uint64_t seed) {
+  memset(p, 0, sizeof *p);
+  twin_make(&p->indexed, REGION_BASE, REGION_SIZE, false, index_bytes, level);
+  twin_make(&p->listed, REGION_BASE, REGION_SIZE, true, 0, level);
+  add_fragmented(&p->indexed);
+  add_fragmented(&p->listed);
+  p->seed = seed;
+}
+
+static void pair_steps(pair *p, int steps) {
+  for (int i = 0; i < steps; i++) {
+    random_step(&p->indexed, &p->listed, &p->seed, p->live, p->live_pages);
+  }
+}
+
+static void pair_free(pair *p) {
+  twin_free(&p->indexed);
+  twin_free(&p->listed);
+}
+
+/* One indexed instance over the fragmented map. */
+static dxemem *single_make(twin *t, dxemem_check_level level) {
+  twin_make(t, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE), level);
+  add_fragmented(t);
+  return t->d;
+}
+
 /* The indexed instance matches the list path call for call: statuses,
  * addresses, map, entry addresses, counts, key. */
 static void test_indexed_matches_list_path(void **state) {
   (void)state;
-  twin a, b;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_TOUCHED);
-  twin_make(&b, REGION_BASE, REGION_SIZE, true, 0, DXEMEM_CHECK_TOUCHED);
-  add_fragmented(&a);
-  add_fragmented(&b);
-  assert_true(dxemem_index_active(a.d));
-  assert_false(dxemem_index_active(b.d));
-  static uint64_t live[LIVE], live_pages[LIVE];
-  memset(live, 0, sizeof live);
-  uint64_t seed = 0x9e3779b97f4a7c15u;
+  pair p;
+  pair_make(&p, index_for(REGION_SIZE), DXEMEM_CHECK_TOUCHED,
+            0x9e3779b97f4a7c15u);
+  assert_true(dxemem_index_active(p.indexed.d));
+  assert_false(dxemem_index_active(p.listed.d));
   for (int i = 0; i < 6000; i++) {
-    random_step(&a, &b, &seed, live, live_pages);
+    pair_steps(&p, 1);
     if (i % 97 == 0) {
-      expect_same(a.d, b.d);
+      expect_same(p.indexed.d, p.listed.d);
     }
   }
-  expect_same(a.d, b.d);
-  assert_true(dxemem_index_active(a.d));
-  twin_free(&a);
-  twin_free(&b);
+  expect_same(p.indexed.d, p.listed.d);
+  assert_true(dxemem_index_active(p.indexed.d));
+  pair_free(&p);
 }
 
 /* ---- the augmented search against the exact walk ------------------------ */
 
 static void test_free_search_against_walk(void **state) {
   (void)state;
-  twin a, b;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_FULL);
-  twin_make(&b, REGION_BASE, REGION_SIZE, true, 0, DXEMEM_CHECK_FULL);
-  add_fragmented(&a);
-  add_fragmented(&b);
-  static uint64_t live[LIVE], live_pages[LIVE];
-  memset(live, 0, sizeof live);
-  uint64_t seed = 12345;
+  pair p;
+  pair_make(&p, index_for(REGION_SIZE), DXEMEM_CHECK_FULL, 12345);
   int found = 0;
   for (int round = 0; round < 40; round++) {
-    for (int i = 0; i < 100; i++) {
-      random_step(&a, &b, &seed, live, live_pages);
-    }
-    dxemem *d = a.d;
+    pair_steps(&p, 100);
+    dxemem *d = p.indexed.d;
     for (int k = 0; k < 300; k++) {
       free_query q;
       memset(&q, 0, sizeof q);
-      uint64_t hi = REGION_BASE + PG(rnd(&seed) % (REGION_SIZE >> 12) + 1);
-      q.max_address = rnd(&seed) % 4 == 0 ? UINT64_MAX : hi - 1;
+      uint64_t hi = REGION_BASE + PG(rnd(&p.seed) % (REGION_SIZE >> 12) + 1);
+      q.max_address = rnd(&p.seed) % 4 == 0 ? UINT64_MAX : hi - 1;
       q.max_address |= DXEMEM_PAGE_MASK;
-      q.min_address = rnd(&seed) % 2 ? 0 : REGION_BASE + PG(rnd(&seed) % 4096);
-      q.pages = 1 + rnd(&seed) % (rnd(&seed) % 2 ? 8 : 600);
+      q.min_address = rnd(&p.seed) % 2 ? 0 : REGION_BASE + PG(rnd(&p.seed) % 4096);
+      q.pages = 1 + rnd(&p.seed) % (rnd(&p.seed) % 2 ? 8 : 600);
       q.bytes = q.pages << DXEMEM_PAGE_SHIFT;
-      q.alignment = UINT64_C(4096) << (rnd(&seed) % 8);
+      q.alignment = UINT64_C(4096) << (rnd(&p.seed) % 8);
       q.exact_walk = false;
       uint64_t fast = dx_map_highest_free_end(d, &q);
       q.exact_walk = true;
@@ -238,8 +258,7 @@ static void test_free_search_against_walk(void **state) {
     }
   }
   assert_true(found > 1000); /* the queries were not all misses */
-  twin_free(&a);
-  twin_free(&b);
+  pair_free(&p);
 }
 
 /* ---- insert, remove, neighbours ----------------------------------------- */
@@ -265,23 +284,14 @@ static void expect_neighbours(dxemem *d, uint64_t address) {
 
 static void test_insert_remove_neighbours(void **state) {
   (void)state;
-  twin a, b;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_FULL);
-  twin_make(&b, REGION_BASE, REGION_SIZE, true, 0, DXEMEM_CHECK_FULL);
-  add_fragmented(&a);
-  add_fragmented(&b);
-  static uint64_t live[LIVE], live_pages[LIVE];
-  memset(live, 0, sizeof live);
-  uint64_t seed = 777;
-  for (int i = 0; i < 1500; i++) {
-    random_step(&a, &b, &seed, live, live_pages);
-  }
-  dxemem *d = a.d;
+  pair p;
+  pair_make(&p, index_for(REGION_SIZE), DXEMEM_CHECK_FULL, 777);
+  pair_steps(&p, 1500);
+  dxemem *d = p.indexed.d;
   uint64_t bad = 0;
   assert_true(dx_index_matches_list(d, &bad));
   for (int k = 0; k < 500; k++) {
-    expect_neighbours(d, REGION_BASE + (rnd(&seed) % REGION_SIZE));
+    expect_neighbours(d, REGION_BASE + (rnd(&p.seed) % REGION_SIZE));
   }
   expect_neighbours(d, 0);
   expect_neighbours(d, UINT64_MAX);
@@ -313,18 +323,15 @@ static void test_insert_remove_neighbours(void **state) {
   /* A rebuild gives the same answers. */
   dx_index_rebuild(d);
   assert_true(dx_index_matches_list(d, &bad));
-  expect_same(a.d, b.d);
-  twin_free(&a);
-  twin_free(&b);
+  expect_same(p.indexed.d, p.listed.d);
+  pair_free(&p);
 }
 
 /* A scribbled node of the index is found by the full check level. */
 static void test_scribbled_index_is_found(void **state) {
   (void)state;
   twin a;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_FULL);
-  add_fragmented(&a);
+  single_make(&a, DXEMEM_CHECK_FULL);
   uint64_t m = 0;
   assert_int_equal(dxemem_allocate_pages(a.d, 0, T_LD, 3, &m), 0);
   index_node *nodes = a.index;
@@ -371,23 +378,13 @@ static void test_overlapping_or_empty_add_drops_index(void **state) {
  * the instance goes on with the list, with the same results. */
 static void test_full_storage_falls_back(void **state) {
   (void)state;
-  twin a, b;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, dxemem_index_size(64),
-            DXEMEM_CHECK_FULL);
-  twin_make(&b, REGION_BASE, REGION_SIZE, true, 0, DXEMEM_CHECK_FULL);
-  add_fragmented(&a);
-  add_fragmented(&b);
-  static uint64_t live[LIVE], live_pages[LIVE];
-  memset(live, 0, sizeof live);
-  uint64_t seed = 99;
-  for (int i = 0; i < 800; i++) {
-    random_step(&a, &b, &seed, live, live_pages);
-  }
-  assert_true(fx_counts(a.d).refuel_pages > 1);
-  assert_false(dxemem_index_active(a.d));
-  expect_same(a.d, b.d);
-  twin_free(&a);
-  twin_free(&b);
+  pair p;
+  pair_make(&p, dxemem_index_size(64), DXEMEM_CHECK_FULL, 99);
+  pair_steps(&p, 800);
+  assert_true(fx_counts(p.indexed.d).refuel_pages > 1);
+  assert_false(dxemem_index_active(p.indexed.d));
+  expect_same(p.indexed.d, p.listed.d);
+  pair_free(&p);
 }
 
 static void test_index_sizes_and_bad_storage(void **state) {
@@ -445,15 +442,21 @@ static entry_ref entry_starting_at(dxemem *d, uint64_t start) {
   return REF_NULL;
 }
 
+/* A call refused over a scribbled entry: EFI_VOLUME_CORRUPTED, the entry
+ * named, nothing changed (the key is the one before). */
+static void expect_corrupted(dxemem *d, dxemem_status status, entry_ref bad,
+                             uint64_t key) {
+  assert_int_equal(status, DXEMEM_VOLUME_CORRUPTED);
+  assert_int_equal(dxemem_last_corruption(d), bad);
+  assert_int_equal(dxemem_get_map_key(d), key);
+}
+
 /* Default level: a scribbled entry is caught before it is used, named, and
  * the call changes nothing; after repair all is well again. */
 static void test_touched_level_names_scribbled_entry(void **state) {
   (void)state;
   twin a;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_TOUCHED);
-  add_fragmented(&a);
-  dxemem *d = a.d;
+  dxemem *d = single_make(&a, DXEMEM_CHECK_TOUCHED);
   uint64_t m1 = 0, m2 = 0;
   assert_int_equal(dxemem_allocate_pages(d, 0, T_LD, 4, &m1), 0);
   assert_int_equal(dxemem_allocate_pages(d, 0, T_BSD, 4, &m2), 0);
@@ -461,13 +464,9 @@ static void test_touched_level_names_scribbled_entry(void **state) {
   entry_ref victim = entry_starting_at(d, m1);
   map_entry *e = dx_node(d, victim);
   e->attribute ^= 1; /* seal no longer matches */
-  assert_int_equal(dxemem_free_pages(d, m1, 4), DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(dxemem_last_corruption(d), victim);
-  assert_int_equal(dxemem_get_map_key(d), key);
+  expect_corrupted(d, dxemem_free_pages(d, m1, 4), victim, key);
   /* Its neighbour's free runs into it too: the merge would unlink it. */
-  assert_int_equal(dxemem_free_pages(d, m2, 4), DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(dxemem_last_corruption(d), victim);
-  assert_int_equal(dxemem_get_map_key(d), key);
+  expect_corrupted(d, dxemem_free_pages(d, m2, 4), victim, key);
   e->attribute ^= 1;
   assert_int_equal(dxemem_free_pages(d, m1, 4), 0);
   assert_int_equal(dxemem_free_pages(d, m2, 4), 0);
@@ -481,10 +480,7 @@ static void test_touched_level_names_scribbled_entry(void **state) {
 static void test_touched_level_catches_scribbled_page(void **state) {
   (void)state;
   twin a;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_TOUCHED);
-  add_fragmented(&a);
-  dxemem *d = a.d;
+  dxemem *d = single_make(&a, DXEMEM_CHECK_TOUCHED);
   uint64_t m = 0;
   assert_int_equal(dxemem_allocate_pages(d, 0, T_LD, 4, &m), 0);
   uint64_t page = d->last_refuel_page;
@@ -512,10 +508,7 @@ static void test_touched_level_catches_scribbled_page(void **state) {
 static void test_touched_level_checks_free_head(void **state) {
   (void)state;
   twin a;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_TOUCHED);
-  add_fragmented(&a);
-  dxemem *d = a.d;
+  dxemem *d = single_make(&a, DXEMEM_CHECK_TOUCHED);
   entry_ref head = dx_list_first(d, REF_FREE_HEAD);
   map_entry *e = dx_node(d, head);
   uint64_t saved = e->page_link;
@@ -525,11 +518,9 @@ static void test_touched_level_checks_free_head(void **state) {
   uint64_t m = 0;
   /* A split in the middle of free memory needs a new entry. */
   m = REGION_BASE + PG(500);
-  assert_int_equal(dxemem_allocate_pages(d, DXEMEM_ALLOCATE_ADDRESS, T_LD, 2,
-                                         &m),
-                   DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(dxemem_last_corruption(d), head);
-  assert_int_equal(dxemem_get_map_key(d), key);
+  expect_corrupted(
+      d, dxemem_allocate_pages(d, DXEMEM_ALLOCATE_ADDRESS, T_LD, 2, &m), head,
+      key);
   dxemem_counts after = fx_counts(d);
   assert_memory_equal(&before, &after, sizeof before);
   assert_true(d->index_stale);
@@ -551,10 +542,7 @@ static void test_touched_level_checks_free_head(void **state) {
 static void test_touched_level_checks_links(void **state) {
   (void)state;
   twin a;
-  twin_make(&a, REGION_BASE, REGION_SIZE, false, index_for(REGION_SIZE),
-            DXEMEM_CHECK_TOUCHED);
-  add_fragmented(&a);
-  dxemem *d = a.d;
+  dxemem *d = single_make(&a, DXEMEM_CHECK_TOUCHED);
   uint64_t m = 0;
   assert_int_equal(dxemem_allocate_pages(d, 0, T_LD, 4, &m), 0);
   entry_ref r = entry_starting_at(d, m);
@@ -563,14 +551,13 @@ static void test_touched_level_checks_links(void **state) {
   assert_false(REF_IS_HOST(prev));
   map_entry *p = dx_node(d, prev);
   entry_ref saved = p->next;
+  uint64_t key = dxemem_get_map_key(d);
   p->next = REF_FREE_HEAD; /* the neighbour no longer points here */
-  assert_int_equal(dxemem_free_pages(d, m, 4), DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(dxemem_last_corruption(d), prev);
+  expect_corrupted(d, dxemem_free_pages(d, m, 4), prev, key);
   p->next = saved;
   saved = e->next;
   e->next = UINT64_C(0x40); /* outside the region */
-  assert_int_equal(dxemem_free_pages(d, m, 4), DXEMEM_VOLUME_CORRUPTED);
-  assert_int_equal(dxemem_last_corruption(d), r);
+  expect_corrupted(d, dxemem_free_pages(d, m, 4), r, key);
   e->next = saved;
   assert_int_equal(dxemem_free_pages(d, m, 4), 0);
   twin_free(&a);
