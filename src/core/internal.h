@@ -165,8 +165,11 @@ typedef struct index_node {
   uint64_t end;
   uint32_t child[2];  /* 0: none */
   uint32_t max_free;  /* largest free entry below, in pages (saturates) */
-  uint16_t height;    /* AVL height, 1 for a leaf */
-  uint16_t free;      /* conventional and not EFI_MEMORY_SP */
+  uint8_t height;     /* AVL height, 1 for a leaf */
+  /* The children's heights, kept here so that a walk up the tree
+   * rebalances without reading the siblings off the path. */
+  uint8_t child_height[2];
+  uint8_t free; /* conventional and not EFI_MEMORY_SP */
 } index_node;
 
 /* A path from the root of the index to a node (AVL height stays below

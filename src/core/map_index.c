@@ -152,7 +152,7 @@ bool dx_index_holds_page(const dxemem *d, uint64_t start, uint64_t end) {
 
 /* ---- the AVL tree ------------------------------------------------------- */
 
-static uint16_t height(const dxemem *d, uint32_t id) {
+static uint8_t height(const dxemem *d, uint32_t id) {
   return id == NIL ? 0 : node(d, id)->height;
 }
 
@@ -173,11 +173,12 @@ static uint32_t max3(uint32_t a, uint32_t b, uint32_t c) {
   return m > c ? m : c;
 }
 
+/* Height from the kept child heights, maximum from the children. */
 static void refresh(dxemem *d, uint32_t id) {
   index_node *n = node(d, id);
-  uint16_t hl = height(d, n->child[0]);
-  uint16_t hr = height(d, n->child[1]);
-  n->height = (uint16_t)((hl > hr ? hl : hr) + 1u);
+  uint8_t hl = n->child_height[0];
+  uint8_t hr = n->child_height[1];
+  n->height = (uint8_t)((hl > hr ? hl : hr) + 1u);
   n->max_free = max3(own_free_pages(n), max_free(d, n->child[0]),
                      max_free(d, n->child[1]));
 }
@@ -188,31 +189,31 @@ static uint32_t rotate(dxemem *d, uint32_t id, int dir) {
   uint32_t up = x->child[!dir];
   index_node *u = node(d, up);
   x->child[!dir] = u->child[dir];
+  x->child_height[!dir] = u->child_height[dir];
   u->child[dir] = id;
   refresh(d, id);
+  u->child_height[dir] = x->height;
   refresh(d, up);
   return up;
 }
 
+/* A node whose kept child heights differ by 2: one or two rotations. */
 static uint32_t balance(dxemem *d, uint32_t id) {
-  refresh(d, id);
   index_node *n = node(d, id);
-  int lean = (int)height(d, n->child[0]) - (int)height(d, n->child[1]);
-  if (lean > 1) {
+  if (n->child_height[0] > n->child_height[1]) {
     const index_node *l = node(d, n->child[0]);
-    if (height(d, l->child[0]) < height(d, l->child[1])) {
+    if (l->child_height[0] < l->child_height[1]) {
       n->child[0] = rotate(d, n->child[0], 0);
+      n->child_height[0] = height(d, n->child[0]);
     }
     return rotate(d, id, 1);
   }
-  if (lean < -1) {
-    const index_node *r = node(d, n->child[1]);
-    if (height(d, r->child[1]) < height(d, r->child[0])) {
-      n->child[1] = rotate(d, n->child[1], 1);
-    }
-    return rotate(d, id, 0);
+  const index_node *r = node(d, n->child[1]);
+  if (r->child_height[1] < r->child_height[0]) {
+    n->child[1] = rotate(d, n->child[1], 1);
+    n->child_height[1] = height(d, n->child[1]);
   }
-  return id;
+  return rotate(d, id, 0);
 }
 
 #define MAX_PATH INDEX_MAX_PATH
@@ -228,22 +229,37 @@ static void set_child(dxemem *d, const tree_path *p, int i, uint32_t sub) {
 
 /* Walks back up the path after a change below it, rebalancing, and stops
  * at the first subtree that comes out as it was (above level stop_below:
- * a node moved there has old figures that say nothing). A node that stays
- * balanced only gets its figures recomputed from its children. */
-static void retrace(dxemem *d, const tree_path *p, int stop_below) {
+ * a node moved there has old figures that say nothing). Each level reads
+ * only the child on the path: the other child's height is kept in the
+ * node, and its maximum is needed only when the path's maximum went down
+ * below what the node had (never after an insert: grew). */
+static void retrace(dxemem *d, const tree_path *p, int stop_below, bool grew) {
   for (int i = p->depth - 1; i >= 0; i--) {
     uint32_t t = p->id[i];
     index_node *n = node(d, t);
-    uint16_t hl = height(d, n->child[0]);
-    uint16_t hr = height(d, n->child[1]);
+    uint8_t dir = p->dir[i];
+    uint32_t on_path = n->child[dir];
+    n->child_height[dir] = height(d, on_path);
+    uint8_t hl = n->child_height[0];
+    uint8_t hr = n->child_height[1];
     if (hl > hr + 1 || hr > hl + 1) {
       set_child(d, p, i, balance(d, t));
       continue;
     }
-    uint16_t h = (uint16_t)((hl > hr ? hl : hr) + 1u);
-    uint32_t m = max3(own_free_pages(n), max_free(d, n->child[0]),
-                      max_free(d, n->child[1]));
-    if (i < stop_below && h == n->height && m == n->max_free) {
+    uint8_t h = (uint8_t)((hl > hr ? hl : hr) + 1u);
+    bool moved = i >= stop_below;
+    uint32_t below = max_free(d, on_path);
+    uint32_t m;
+    if (moved) {
+      m = max3(own_free_pages(n), below, max_free(d, n->child[!dir]));
+    } else if (below >= n->max_free) {
+      m = below; /* the old maximum held the node's own entry and the rest */
+    } else if (grew || own_free_pages(n) == n->max_free) {
+      m = n->max_free;
+    } else {
+      m = max3(own_free_pages(n), below, max_free(d, n->child[!dir]));
+    }
+    if (!moved && h == n->height && m == n->max_free) {
       return;
     }
     n->height = h;
@@ -294,7 +310,7 @@ static uint32_t tree_insert(dxemem *d, uint32_t id) {
     t = n->child[dir];
   }
   set_child(d, &p, p.depth, id);
-  retrace(d, &p, p.depth);
+  retrace(d, &p, p.depth, true);
   return next;
 }
 
@@ -308,7 +324,7 @@ static void tree_remove(dxemem *d, uint32_t id) {
   index_node *n = node(d, id);
   if (n->child[0] == NIL || n->child[1] == NIL) {
     set_child(d, &p, p.depth, n->child[n->child[0] == NIL]);
-    retrace(d, &p, p.depth);
+    retrace(d, &p, p.depth, false);
     return;
   }
   /* Two children: the next node up takes its place. */
@@ -329,9 +345,11 @@ static void tree_remove(dxemem *d, uint32_t id) {
     m->child[1] = n->child[1];
   }
   m->child[0] = n->child[0];
+  m->child_height[0] = n->child_height[0];
+  m->child_height[1] = n->child_height[1]; /* level `at` reads its path */
   p.id[at] = next;
   set_child(d, &p, at, next);
-  retrace(d, &p, at);
+  retrace(d, &p, at, false);
 }
 
 static void load(dxemem *d, uint32_t id, entry_ref ref) {
@@ -354,6 +372,8 @@ entry_ref dx_index_insert_find_next(dxemem *d, entry_ref ref) {
   load(d, id, ref);
   n->child[0] = NIL;
   n->child[1] = NIL;
+  n->child_height[0] = 0;
+  n->child_height[1] = 0;
   refresh(d, id);
   uint32_t next = tree_insert(d, id);
   return next == NIL ? REF_NULL : ref_of(d, next);
@@ -532,9 +552,10 @@ static bool subtree_ok(const dxemem *d, uint32_t t, uint64_t above,
   if (!subtree_ok(d, n->child[0], above, have_above, count, limit)) {
     return false;
   }
-  uint16_t hl = height(d, n->child[0]);
-  uint16_t hr = height(d, n->child[1]);
+  uint8_t hl = height(d, n->child[0]);
+  uint8_t hr = height(d, n->child[1]);
   if ((n->child[0] != NIL && node(d, n->child[0])->start >= n->start) ||
+      n->child_height[0] != hl || n->child_height[1] != hr ||
       n->height != (hl > hr ? hl : hr) + 1u || hl > hr + 1u || hr > hl + 1u ||
       n->max_free != max3(own_free_pages(n), max_free(d, n->child[0]),
                           max_free(d, n->child[1]))) {
