@@ -104,7 +104,7 @@ static dxemem_status convert_piece(dxemem *d, uint64_t start, uint64_t end,
     return DXEMEM_VOLUME_CORRUPTED;
   }
 
-  dx_journal_begin(d);
+  dx_journal_begin_piece(d);
   if (changing_type) {
     dx_update_memory_statistics(d, e->type, new_type, start, pages);
   }

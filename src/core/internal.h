@@ -125,7 +125,9 @@ typedef struct journal_scalars {
   uint64_t map_key;
   uint64_t map_entries;
   uint64_t free_entries;
+  bool whole_stats; /* else only the current page counts were saved */
   type_statistics stats[MEMORY_TYPE_SLOTS];
+  uint64_t current_pages[MEMORY_TYPE_SLOTS];
   dxemem_memory_type_information info[MEMORY_TYPE_SLOTS];
   uint64_t default_base;
 } journal_scalars;
@@ -381,6 +383,9 @@ dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address);
 bool dx_ref_is_valid_entry(const dxemem *d, entry_ref ref);
 /* Journal: transactions that can be rolled back. */
 void dx_journal_begin(dxemem *d);
+/* The same for one piece of CoreConvertPagesEx, which changes of the
+ * statistics only the current page counts (and the high-water marks). */
+void dx_journal_begin_piece(dxemem *d);
 void dx_journal_commit(dxemem *d);
 /* Saves ref's node before its first change in the running transaction
  * (inline: every link change calls it; the save itself is not). */

@@ -628,9 +628,9 @@ dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address) {
  * roll-back when the step cannot finish. A refuel that found its page
  * commits early: after that point the step cannot fail any more.
  */
-void dx_journal_begin(dxemem *d) {
+static bool journal_start(dxemem *d, bool whole_stats) {
   if (d->freeing_stack != 0 || d->journal_active) {
-    return;
+    return false;
   }
   d->journal_active = true;
   d->journal_overflow = false;
@@ -641,9 +641,24 @@ void dx_journal_begin(dxemem *d) {
   s->map_key = d->map_key;
   s->map_entries = d->map_entries;
   s->free_entries = d->free_entries;
-  memcpy(s->stats, d->stats, sizeof s->stats);
+  s->whole_stats = whole_stats;
   memcpy(s->info, d->info, sizeof s->info);
   s->default_base = d->default_base;
+  return true;
+}
+
+void dx_journal_begin(dxemem *d) {
+  if (journal_start(d, true)) {
+    memcpy(d->journal_saved.stats, d->stats, sizeof d->stats);
+  }
+}
+
+void dx_journal_begin_piece(dxemem *d) {
+  if (journal_start(d, false)) {
+    for (uint32_t t = 0; t < MEMORY_TYPE_SLOTS; t++) {
+      d->journal_saved.current_pages[t] = d->stats[t].current_number_of_pages;
+    }
+  }
 }
 
 void dx_journal_commit(dxemem *d) {
@@ -682,7 +697,13 @@ void dx_journal_rollback(dxemem *d) {
   d->map_key = s->map_key;
   d->map_entries = s->map_entries;
   d->free_entries = s->free_entries;
-  memcpy(d->stats, s->stats, sizeof s->stats);
+  if (s->whole_stats) {
+    memcpy(d->stats, s->stats, sizeof s->stats);
+  } else {
+    for (uint32_t t = 0; t < MEMORY_TYPE_SLOTS; t++) {
+      d->stats[t].current_number_of_pages = s->current_pages[t];
+    }
+  }
   memcpy(d->info, s->info, sizeof s->info);
   d->default_base = s->default_base;
   /* The index is not journaled: it is made again from the restored list,
