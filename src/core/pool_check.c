@@ -42,12 +42,29 @@ static bool links_agree(dxemem *d, uint64_t block) {
 
 /* Walks a pool page (from its lowest free block, so each page is walked
  * once) and adds its live bytes. */
+/* The granule lies in entries of the pool's type, one after the other: an
+ * attribute change (CoreUpdateMemoryAttributes) may have split it. */
+static bool granule_allocated(pool_checker *c, uint64_t granule) {
+  dxemem *d = c->d;
+  uint64_t last = granule + c->granularity - 1u;
+  entry_ref ref = dx_map_find_containing(d, granule);
+  while (ref != REF_NULL && ref != REF_MAP_HEAD &&
+         dx_node(d, ref)->type == c->pool.type) {
+    uint64_t end = dx_node(d, ref)->end;
+    if (end >= last) {
+      return true;
+    }
+    ref = dx_list_next(d, ref);
+    if (ref != REF_MAP_HEAD && dx_node(d, ref)->start != end + 1u) {
+      return false;
+    }
+  }
+  return false;
+}
+
 static dxemem_status check_granule(pool_checker *c, uint64_t granule) {
   dxemem *d = c->d;
-  entry_ref ref = dx_map_find_containing(d, granule);
-  if (!d->overlap_added &&
-      (ref == REF_NULL || dx_node(d, ref)->type != c->pool.type ||
-       dx_node(d, ref)->end < granule + c->granularity - 1u)) {
+  if (!d->overlap_added && !granule_allocated(c, granule)) {
     return broken(c, granule, "pool page not allocated as its pool's type");
   }
   for (uint64_t offset = 0; offset < c->granularity;) {
