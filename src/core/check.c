@@ -110,6 +110,23 @@ static bool page_held_as_boot_services_data(dxemem *d, uint64_t page) {
   return false;
 }
 
+/* With the index (sorted, disjoint entries), the pool entry at or below
+ * the page is the only one that can hold it: one descent instead of a walk
+ * per page (a map of 1M entries has 15,000 refuel pages). A miss is
+ * confirmed by the walk, which also sees the map stack. */
+static bool page_held_by_floor(dxemem *d, uint64_t page) {
+  if (!d->indexed || d->index_stale || d->overlap_added) {
+    return false;
+  }
+  entry_ref r = dx_index_floor(d, page);
+  if (r == REF_NULL || !dx_ref_is_valid_entry(d, r)) {
+    return false;
+  }
+  const map_entry *e = dx_node(d, r);
+  return !entry_is_empty(e) && e->start <= page && page <= e->end &&
+         e->type == DXEMEM_BOOT_SERVICES_DATA;
+}
+
 /* Every refuel page is still allocated as EfiBootServicesData. */
 static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
   uint64_t page = d->last_refuel_page;
@@ -122,7 +139,8 @@ static dxemem_status check_refuel_pages(dxemem *d, dxemem_violation *out) {
     /* After overlapping adds a refuel may convert nothing (the search and
      * the conversion find different entries) and carve the page anyway,
      * as edk2 does; then no entry need hold it. */
-    if (!d->overlap_added && !page_held_as_boot_services_data(d, page)) {
+    if (!d->overlap_added && !page_held_by_floor(d, page) &&
+        !page_held_as_boot_services_data(d, page)) {
       return dx_violation(out, DXEMEM_VIOLATION_REFUEL_PAGE, page,
                        "entry page not held as EfiBootServicesData");
     }
