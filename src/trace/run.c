@@ -81,15 +81,32 @@ static const trace_ref *command_ref(const trace_command *command) {
   }
 }
 
+/* The @name the commands that bind one bind ("" for none), NULL for the
+ * others: a full name table fails the line before the call. */
+static const char *command_binding(const trace_command *command) {
+  switch (command->op) {
+  case TRACE_OP_ALLOC:
+    return command->alloc.name;
+  case TRACE_OP_POOL:
+    return command->pool.name;
+  default:
+    return NULL;
+  }
+}
+
 static trace_exit run_command(runner *r, const trace_command *command,
                               trace_outcome *outcome) {
   resolved_ref ref = {0, NULL};
   const trace_ref *operand = command_ref(command);
+  const char *name = command_binding(command);
+  trace_exit exit_status = TRACE_EXIT_OK;
   if (operand != NULL) {
-    trace_exit exit_status = runner_resolve(r, operand, &ref);
-    if (exit_status != TRACE_EXIT_OK) {
-      return exit_status;
-    }
+    exit_status = runner_resolve(r, operand, &ref);
+  } else if (name != NULL) {
+    exit_status = runner_name_room(r, name);
+  }
+  if (exit_status != TRACE_EXIT_OK) {
+    return exit_status;
   }
   dxemem *d = r->instance.allocator;
   switch (command->op) {

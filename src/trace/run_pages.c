@@ -100,11 +100,6 @@ trace_exit run_add(runner *r, const trace_command *command,
 
 trace_exit run_alloc(runner *r, const trace_command *command,
                      trace_outcome *outcome) {
-  const char *name = command->alloc.name;
-  trace_exit exit_status = runner_name_room(r, name);
-  if (exit_status != TRACE_EXIT_OK) {
-    return exit_status;
-  }
   uint64_t memory = command->alloc.address;
   outcome->status =
       dxemem_allocate_pages(r->instance.allocator, command->alloc.allocate_type,
@@ -113,7 +108,7 @@ trace_exit run_alloc(runner *r, const trace_command *command,
   if (outcome->status != DXEMEM_SUCCESS) {
     return TRACE_EXIT_OK;
   }
-  return runner_bind_name(r, name,
+  return runner_bind_name(r, command->alloc.name,
                           (trace_binding){memory, command->alloc.pages, false});
 }
 

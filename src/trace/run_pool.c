@@ -10,11 +10,6 @@
 
 trace_exit run_pool(runner *r, const trace_command *command,
                     trace_outcome *outcome) {
-  const char *name = command->pool.name;
-  trace_exit exit_status = runner_name_room(r, name);
-  if (exit_status != TRACE_EXIT_OK) {
-    return exit_status;
-  }
   uint64_t buffer = 0;
   outcome->status = dxemem_allocate_pool(
       r->instance.allocator, command->pool.type, command->pool.bytes, &buffer);
@@ -22,7 +17,8 @@ trace_exit run_pool(runner *r, const trace_command *command,
   if (outcome->status != DXEMEM_SUCCESS) {
     return TRACE_EXIT_OK;
   }
-  return runner_bind_name(r, name, (trace_binding){buffer, 0, true});
+  return runner_bind_name(r, command->pool.name,
+                          (trace_binding){buffer, 0, true});
 }
 
 trace_exit run_freepool(runner *r, const resolved_ref *ref,

@@ -52,8 +52,8 @@ bool runner_inside_region(const runner *r, uint64_t start, uint64_t pages);
 trace_exit runner_outside_region(runner *r, const char *what, uint64_t start,
                                  uint64_t pages);
 trace_exit runner_resolve(runner *r, const trace_ref *ref, resolved_ref *out);
-/* Before a call that binds name ("" for none): a trace error when the name
- * table is full. */
+/* Before a call that binds name ("" for none; run.c asks for alloc and
+ * pool): a trace error when the name table is full. */
 trace_exit runner_name_room(runner *r, const char *name);
 /* After it succeeded: name ("" for none) now stands for binding. */
 trace_exit runner_bind_name(runner *r, const char *name, trace_binding binding);
