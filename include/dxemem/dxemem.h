@@ -111,6 +111,9 @@ typedef enum dxemem_hazard_kind {
                                                written at address 0 */
   DXEMEM_HAZARD_GUARD_ALIASED_BIT = 9, /* a free was judged guarded by the
                                           bit of a page one span lower */
+  DXEMEM_HAZARD_FREES_POOL_PAGE = 10, /* FreePages of pages that hold free
+                                         pool blocks: the pool lists now
+                                         point into free memory */
   DXEMEM_HAZARD_KIND_LIMIT = 16     /* kinds stay below this */
 } dxemem_hazard_kind;
 

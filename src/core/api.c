@@ -65,8 +65,8 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
    * order rules no longer hold afterwards. */
   uint64_t overlap_start = 0;
   uint64_t overlap_end = 0;
-  bool overlaps = add_overlaps_map(d, start, pages, &overlap_start,
-                                   &overlap_end);
+  bool overlaps =
+      add_overlaps_map(d, start, pages, &overlap_start, &overlap_end);
   if (d->touch_failed) {
     return dx_api_leave(d, DXEMEM_VOLUME_CORRUPTED);
   }
@@ -116,6 +116,17 @@ dxemem_status dxemem_free_pages(dxemem *d, uint64_t memory, uint64_t pages) {
     return status;
   }
   status = dx_core_free_pages(d, memory, pages);
+  /* edk2 frees pool pages as readily as any others; the pool then links
+   * blocks in free memory, which the next carve may reuse. */
+  if (status == DXEMEM_SUCCESS && pages > 0 &&
+      pages <= (UINT64_MAX >> DXEMEM_PAGE_SHIFT) &&
+      memory <= UINT64_MAX - ((pages << DXEMEM_PAGE_SHIFT) - 1u) &&
+      dx_pool_free_block_within(d, memory,
+                                memory + (pages << DXEMEM_PAGE_SHIFT) - 1u)) {
+    d->pool_pages_freed = true;
+    dx_raise_hazard(d, DXEMEM_HAZARD_FREES_POOL_PAGE, memory,
+                    memory + (pages << DXEMEM_PAGE_SHIFT) - 1u);
+  }
   return dx_api_leave(d, status);
 }
 

@@ -37,7 +37,8 @@ void dx_raise_hazard(dxemem *d, dxemem_hazard_kind kind, uint64_t start,
                     ? "PromoteGuardedFreePages"
                 : kind == DXEMEM_HAZARD_GUARD_TABLE_ALLOCATION
                     ? "FindGuardedMemoryMap"
-                : kind == DXEMEM_HAZARD_GUARD_ALIASED_BIT
+                : kind == DXEMEM_HAZARD_GUARD_ALIASED_BIT ||
+                        kind == DXEMEM_HAZARD_FREES_POOL_PAGE
                     ? "CoreInternalFreePages"
                     : "CoreAddMemoryDescriptor";
   dx_emit_raw_event(d, &ev);
@@ -100,6 +101,9 @@ const char *dxemem_hazard_name(dxemem_hazard_kind kind) {
           "heap guard: no page for a bitmap table (edk2 writes it at 0)",
       [DXEMEM_HAZARD_GUARD_ALIASED_BIT] =
           "heap guard: a free judged guarded by an aliased bitmap bit",
+      [DXEMEM_HAZARD_FREES_POOL_PAGE] =
+          "free of pages that hold free pool blocks (the pool lists now "
+          "point into free memory)",
   };
   if ((unsigned)kind >= DXEMEM_HAZARD_KIND_LIMIT) {
     return NULL;

@@ -251,6 +251,7 @@ struct dxemem {
   /* dxemem's own bookkeeping. */
   bool any_add;           /* setup is closed after the first add */
   bool overlap_added;     /* an add overlapped: order checks are off */
+  bool pool_pages_freed;  /* FreePages took pool pages: pool checks off */
   bool wrap_added;        /* an empty entry at 0 ends at 2^64 - 1 */
   bool counter_truncated; /* a high-water slot got a 32-bit cut */
   uint64_t seal_key;
@@ -535,6 +536,8 @@ dxemem_status dx_core_free_pool_i(dxemem *d, uint64_t buffer,
 
 /* ---- pool_check.c: the pool part of the invariant checker -------------- */
 dxemem_status dx_check_pool(dxemem *d, dxemem_violation *out);
+/* Some free block of some pool lies in [lo, hi]. */
+bool dx_pool_free_block_within(dxemem *d, uint64_t lo, uint64_t hi);
 
 /* ---- check.c: the invariant checker, with the lock held --------------- */
 dxemem_status dx_check_locked(dxemem *d, dxemem_violation *out);

@@ -145,8 +145,7 @@ static dxemem_status check_lists(pool_checker *c) {
       if (count++ > max_nodes || (r & 1u) != 0 || r < POOL_FREE_LINK ||
           !dx_pool_free_block_ok(d, r - POOL_FREE_LINK, i) ||
           dx_pool_prev(d, r) != prev) {
-        return broken(c, (r & 1u) != 0 ? prev : r,
-                      "pool free list broken at");
+        return broken(c, (r & 1u) != 0 ? prev : r, "pool free list broken");
       }
       dxemem_status status = check_free_block(c, r - POOL_FREE_LINK, i);
       if (status != DXEMEM_SUCCESS) {
@@ -155,7 +154,7 @@ static dxemem_status check_lists(pool_checker *c) {
       prev = r;
     }
     if (dx_pool_prev(d, head) != prev) {
-      return broken(c, prev, "pool free list broken at");
+      return broken(c, prev, "pool free list broken");
     }
   }
   if (dx_pool_used(d, c->pool) < c->live_sum) {
@@ -172,11 +171,61 @@ static dxemem_status check_one_pool(dxemem *d, dxemem_violation *out,
   return check_lists(&c);
 }
 
+/* A bounded walk of one pool's lists (a pool with no Used has no pool
+ * page, hence no free block: its lists are not read at all). */
+static bool pool_block_within(dxemem *d, pool_id pool, uint64_t lo,
+                              uint64_t hi) {
+  if (dx_pool_used(d, pool) == 0) {
+    return false;
+  }
+  uint64_t max_nodes = d->region_size / 128u + 1u;
+  for (uint32_t i = 0; i < POOL_LIST_COUNT; i++) {
+    pool_ref head = dx_pool_list_head(pool, i);
+    uint64_t count = 0;
+    for (pool_ref r = dx_pool_next(d, head);
+         r != head && count++ <= max_nodes && (r & 1u) == 0 &&
+         r >= POOL_FREE_LINK;
+         r = dx_pool_next(d, r)) {
+      if (lo <= r - POOL_FREE_LINK && r - POOL_FREE_LINK <= hi) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool dx_pool_free_block_within(dxemem *d, uint64_t lo, uint64_t hi) {
+  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
+    if (pool_block_within(d, (pool_id){t, 0}, lo, hi)) {
+      return true;
+    }
+  }
+  uint64_t left = d->pool_oem_count;
+  pool_ref link = dx_pool_next(d, POOL_REF_HEAD_LIST);
+  for (; link != POOL_REF_HEAD_LIST && left > 0; left--) {
+    uint64_t oem = link - POOL_STRUCT_LINK;
+    const uint8_t *p = dx_region_host_of(d, oem, POOL_STRUCT_BYTES);
+    if (p == NULL) {
+      return false;
+    }
+    if (pool_block_within(d, (pool_id){dx_load32(p + 16), oem}, lo, hi)) {
+      return true;
+    }
+    link = dx_pool_next(d, link);
+  }
+  return false;
+}
+
 dxemem_status dx_check_pool(dxemem *d, dxemem_violation *out) {
+  /* After FreePages took pages holding free blocks, the lists link free
+   * memory, as in edk2 (DXEMEM_HAZARD_FREES_POOL_PAGE): nothing to hold. */
+  if (d->pool_pages_freed) {
+    return DXEMEM_SUCCESS;
+  }
   uint64_t none = 0;
   if (dx_pool_find_oem(d, 0, &none) != DXEMEM_SUCCESS) {
     return dx_violation(out, DXEMEM_VIOLATION_POOL, d->last_corruption,
-                        "OEM/OS pool list broken at");
+                        "OEM/OS pool list broken");
   }
   for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
     dxemem_status status = check_one_pool(d, out, (pool_id){t, 0});
