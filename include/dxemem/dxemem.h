@@ -114,6 +114,10 @@ typedef enum dxemem_hazard_kind {
   DXEMEM_HAZARD_FREES_POOL_PAGE = 10, /* FreePages of pages that hold free
                                          pool blocks: the pool lists now
                                          point into free memory */
+  DXEMEM_HAZARD_POOL_STALE_FREE = 11, /* a page-path pool buffer freed
+                                         again after its page went to
+                                         another type: edk2 frees the new
+                                         owner's pages */
   DXEMEM_HAZARD_KIND_LIMIT = 16     /* kinds stay below this */
 } dxemem_hazard_kind;
 

@@ -31,7 +31,9 @@ void dx_raise_hazard(dxemem *d, dxemem_hazard_kind kind, uint64_t start,
   ev.start = start;
   ev.end = end;
   ev.function = kind == DXEMEM_HAZARD_POOL_OVERLAP        ? "CoreAllocatePool"
-                : kind == DXEMEM_HAZARD_POOL_DOUBLE_FREE ? "CoreFreePool"
+                : kind == DXEMEM_HAZARD_POOL_DOUBLE_FREE ||
+                        kind == DXEMEM_HAZARD_POOL_STALE_FREE
+                    ? "CoreFreePool"
                 : kind == DXEMEM_HAZARD_GUARD_NOTHING_TO_PROMOTE ||
                         kind == DXEMEM_HAZARD_GUARD_PROMOTION_REENTERED
                     ? "PromoteGuardedFreePages"
@@ -104,6 +106,9 @@ const char *dxemem_hazard_name(dxemem_hazard_kind kind) {
       [DXEMEM_HAZARD_FREES_POOL_PAGE] =
           "free of pages that hold free pool blocks (the pool lists now "
           "point into free memory)",
+      [DXEMEM_HAZARD_POOL_STALE_FREE] =
+          "pool buffer freed again after its pages went to another type "
+          "(edk2 frees them)",
   };
   if ((unsigned)kind >= DXEMEM_HAZARD_KIND_LIMIT) {
     return NULL;

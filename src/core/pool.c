@@ -306,6 +306,7 @@ typedef struct free_plan {
   uint64_t pages;   /* page path */
   uint64_t granule; /* bucket path: the pool page of the block */
   bool all_free;    /* bucket path: every block of the page is then free */
+  bool stale;       /* page path: the head's page now holds another type */
 } free_plan;
 
 /* dxemem: the page of a buffer's head is still allocated. A second free
@@ -429,6 +430,11 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
                     is_guarded || page_as_pool;
   if (plan->page_path) {
     plan->pages = pool_pages_for(plan->size, plan->granularity);
+    /* A page-path head whose page was freed and then allocated again as
+     * another type: a second free of the buffer, which edk2 carries out
+     * over the new owner's pages. Kept, and reported once applied. */
+    entry_ref ref = dx_map_find_containing(d, head);
+    plan->stale = ref != REF_NULL && dx_node(d, ref)->type != plan->type;
     return DXEMEM_SUCCESS;
   }
   /* dxemem: a bucket block starts on a 128-byte boundary and ends in its
@@ -504,6 +510,14 @@ dxemem_status dx_core_free_pool_i(dxemem *d, uint64_t buffer,
     *pool_type = plan.type;
   }
   apply_free(d, &plan);
+  if (plan.page_path && plan.stale) {
+    /* Used drops twice and other owners' pages (pool pages among them)
+     * became free memory: the checker's pool rules stop, as after
+     * DXEMEM_HAZARD_FREES_POOL_PAGE. */
+    d->pool_pages_freed = true;
+    dx_raise_hazard(d, DXEMEM_HAZARD_POOL_STALE_FREE, plan.head,
+                    plan.head + (plan.pages << DXEMEM_PAGE_SHIFT) - 1u);
+  }
   if (release_pool) {
     dx_pool_unlink(d, plan.pool.oem + POOL_STRUCT_LINK);
     d->pool_oem_count -= 1;

@@ -259,6 +259,34 @@ static void test_free_pages_over_pool_page(void **state) {
   assert_int_equal(count(fx, DXEMEM_HAZARD_FREES_POOL_PAGE), 2);
 }
 
+/* A page-path buffer freed twice after its first page went to a page
+ * allocation of another type (the fuzz_trace finding behind
+ * tests/conformance/oracle-pool-stale-double-free): edk2 reads the intact
+ * head, lowers Used again and frees the old pages; so does dxemem, with
+ * the hazard, and the checker (at teardown) stops its pool rules. */
+static void test_pool_stale_double_free(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  uint64_t big = 0;
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_LD, 8000, &big),
+                   DXEMEM_SUCCESS);
+  uint64_t head = big - 24;
+  assert_int_equal(dxemem_free_pool(fx->d, big, NULL), DXEMEM_SUCCESS);
+  uint64_t page = head;
+  assert_int_equal(
+      dxemem_allocate_pages(fx->d, DXEMEM_ALLOCATE_ADDRESS, T_BSC, 1, &page),
+      DXEMEM_SUCCESS);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_ANY), 0);
+  uint32_t type = 0;
+  assert_int_equal(dxemem_free_pool(fx->d, big, &type), DXEMEM_SUCCESS);
+  assert_int_equal(type, T_LD);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_POOL_STALE_FREE), 1);
+  const dxemem_event *ev = hazard_event(fx, 0);
+  expect_hazard(ev, DXEMEM_HAZARD_POOL_STALE_FREE, head, head + 0x1fff);
+  assert_string_equal(ev->function, "CoreFreePool");
+}
+
 /* A size whose arithmetic wraps in edk2 (its buffer would overlap live
  * memory): refused, reported with the size. The largest size that does
  * not wrap is no hazard. */
@@ -303,7 +331,7 @@ static void test_hazard_api_edges(void **state) {
 
 static void test_hazard_names(void **state) {
   (void)state;
-  for (int k = DXEMEM_HAZARD_FREES_UNOWNED; k <= DXEMEM_HAZARD_FREES_POOL_PAGE;
+  for (int k = DXEMEM_HAZARD_FREES_UNOWNED; k <= DXEMEM_HAZARD_POOL_STALE_FREE;
        k++) {
     assert_non_null(dxemem_hazard_name((dxemem_hazard_kind)k));
   }
@@ -325,6 +353,7 @@ int main(void) {
       T(test_pool_double_free),
       T(test_pool_size_that_wraps),
       T(test_free_pages_over_pool_page),
+      T(test_pool_stale_double_free),
       T(test_hazard_api_edges),
       T(test_hazard_names),
   };
