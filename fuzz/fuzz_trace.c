@@ -16,9 +16,11 @@
  * with such commands hits an invariant, it runs again with every `fill`
  * and `fillb` turned into a comment (same lines, same line numbers): only
  * if that run breaks an invariant too is it a finding. Likewise `free` of
- * pages may release pool pages behind the pool's back (the checker then
- * reports pool blocks outside pool pages): a pool invariant in a trace
- * with `pool` and `free` runs once more without its `free` lines.
+ * pages may release pool pages behind the pool's back (a hazard warning,
+ * and whatever the pool's stale blocks then damage): a trace with `pool`
+ * and `free` whose diagnostics mention the pool runs once more without
+ * its `free` lines. Findings quote the line that stopped the run, not the
+ * warnings before it.
  *
  * Budget (inputs over it are not run and return -1): a region of at most
  * 1 GiB, the largest the conformance suite uses (it is mapped lazily, so
@@ -51,7 +53,7 @@
 typedef struct sinks {
   FILE *out;
   FILE *err;
-  char err_text[1024];
+  char err_text[65536];
 } sinks;
 
 /* The reader is about 20 KiB; one per process, off the stack. */
@@ -188,12 +190,25 @@ static trace_exit run_verified(const uint8_t *data, size_t size,
     length = (long)sizeof(streams.err_text) - 1;
   }
   streams.err_text[length] = '\0';
-  /* The message ends in a newline; findings add their own. */
-  char *newline = strchr(streams.err_text, '\n');
-  if (newline != NULL) {
-    *newline = '\0';
-  }
   return status;
+}
+
+/* The line of text that stopped the run (hazard warnings may come
+ * first), without its newline, in line. */
+static void stop_line(const char *text, char *line, size_t size) {
+  const char *start = strstr(text, ": invariant:");
+  if (start == NULL) {
+    start = text;
+  }
+  while (start > text && start[-1] != '\n') {
+    start--;
+  }
+  size_t n = strcspn(start, "\n");
+  if (n >= size) {
+    n = size - 1;
+  }
+  memcpy(line, start, n);
+  line[n] = '\0';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -227,11 +242,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
    * invariant that stays without them. */
   bool pool_pages_freed = s.has_free && s.has_pool &&
                           strstr(streams.err_text, "pool") != NULL;
+  static char first[1024];
+  stop_line(streams.err_text, first, sizeof(first));
   if (!s.has_fill && !pool_pages_freed) {
-    fuzz_fail("invariant broken (%s): %s", reference_name, streams.err_text);
+    fuzz_fail("invariant broken (%s): %s", reference_name, first);
   }
-  char first[sizeof(streams.err_text)];
-  memcpy(first, streams.err_text, sizeof(first));
   trace_exit again = TRACE_EXIT_INVARIANT;
   for (int frees = 0; frees <= 1 && again == TRACE_EXIT_INVARIANT; frees++) {
     if (frees == 1 && !(s.has_free && s.has_pool &&
@@ -247,8 +262,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(stripped);
   }
   if (again == TRACE_EXIT_INVARIANT) {
+    static char last[1024];
+    stop_line(streams.err_text, last, sizeof(last));
     fuzz_fail("invariant broken (%s): %s (without its fill commands: %s)",
-              reference_name, first, streams.err_text);
+              reference_name, first, last);
   }
   return 0;
 }
