@@ -171,10 +171,38 @@ static dxemem_status check_one_pool(dxemem *d, dxemem_violation *out,
   return check_lists(&c);
 }
 
+/* Every pool: mPoolHead[type] for each type, then each OEM/OS POOL on
+ * mPoolHeadList, as long as visit returns false. The list walk is bounded
+ * by the instance's count and stops at a POOL outside the region. */
+typedef bool (*pool_visit)(dxemem *d, pool_id pool, void *context);
+
+static void each_pool(dxemem *d, pool_visit visit, void *context) {
+  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
+    if (visit(d, (pool_id){t, 0}, context)) {
+      return;
+    }
+  }
+  pool_ref link = dx_pool_next(d, POOL_REF_HEAD_LIST);
+  for (uint64_t left = d->pool_oem_count;
+       link != POOL_REF_HEAD_LIST && left > 0; left--) {
+    uint64_t oem = link - POOL_STRUCT_LINK;
+    const uint8_t *p = dx_region_host_of(d, oem, POOL_STRUCT_BYTES);
+    if (p == NULL || visit(d, (pool_id){dx_load32(p + 16), oem}, context)) {
+      return;
+    }
+    link = dx_pool_next(d, link);
+  }
+}
+
+typedef struct block_search {
+  uint64_t lo, hi;
+  bool found;
+} block_search;
+
 /* A bounded walk of one pool's lists (a pool with no Used has no pool
  * page, hence no free block: its lists are not read at all). */
-static bool pool_block_within(dxemem *d, pool_id pool, uint64_t lo,
-                              uint64_t hi) {
+static bool find_block_within(dxemem *d, pool_id pool, void *context) {
+  block_search *s = context;
   if (dx_pool_used(d, pool) == 0) {
     return false;
   }
@@ -186,7 +214,8 @@ static bool pool_block_within(dxemem *d, pool_id pool, uint64_t lo,
          r != head && count++ <= max_nodes && (r & 1u) == 0 &&
          r >= POOL_FREE_LINK;
          r = dx_pool_next(d, r)) {
-      if (lo <= r - POOL_FREE_LINK && r - POOL_FREE_LINK <= hi) {
+      if (s->lo <= r - POOL_FREE_LINK && r - POOL_FREE_LINK <= s->hi) {
+        s->found = true;
         return true;
       }
     }
@@ -195,25 +224,20 @@ static bool pool_block_within(dxemem *d, pool_id pool, uint64_t lo,
 }
 
 bool dx_pool_free_block_within(dxemem *d, uint64_t lo, uint64_t hi) {
-  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
-    if (pool_block_within(d, (pool_id){t, 0}, lo, hi)) {
-      return true;
-    }
-  }
-  uint64_t left = d->pool_oem_count;
-  pool_ref link = dx_pool_next(d, POOL_REF_HEAD_LIST);
-  for (; link != POOL_REF_HEAD_LIST && left > 0; left--) {
-    uint64_t oem = link - POOL_STRUCT_LINK;
-    const uint8_t *p = dx_region_host_of(d, oem, POOL_STRUCT_BYTES);
-    if (p == NULL) {
-      return false;
-    }
-    if (pool_block_within(d, (pool_id){dx_load32(p + 16), oem}, lo, hi)) {
-      return true;
-    }
-    link = dx_pool_next(d, link);
-  }
-  return false;
+  block_search s = {lo, hi, false};
+  each_pool(d, find_block_within, &s);
+  return s.found;
+}
+
+typedef struct pool_check_run {
+  dxemem_violation *out;
+  dxemem_status status;
+} pool_check_run;
+
+static bool check_pool_visit(dxemem *d, pool_id pool, void *context) {
+  pool_check_run *run = context;
+  run->status = check_one_pool(d, run->out, pool);
+  return run->status != DXEMEM_SUCCESS;
 }
 
 dxemem_status dx_check_pool(dxemem *d, dxemem_violation *out) {
@@ -227,22 +251,7 @@ dxemem_status dx_check_pool(dxemem *d, dxemem_violation *out) {
     return dx_violation(out, DXEMEM_VIOLATION_POOL, d->last_corruption,
                         "OEM/OS pool list broken");
   }
-  for (uint32_t t = 0; t < DXEMEM_MAX_MEMORY_TYPE; t++) {
-    dxemem_status status = check_one_pool(d, out, (pool_id){t, 0});
-    if (status != DXEMEM_SUCCESS) {
-      return status;
-    }
-  }
-  pool_ref link = dx_pool_next(d, POOL_REF_HEAD_LIST);
-  while (link != POOL_REF_HEAD_LIST) {
-    uint64_t oem = link - POOL_STRUCT_LINK;
-    const uint8_t *p = dx_region_host_of(d, oem, POOL_STRUCT_BYTES);
-    dxemem_status status =
-        check_one_pool(d, out, (pool_id){dx_load32(p + 16), oem});
-    if (status != DXEMEM_SUCCESS) {
-      return status;
-    }
-    link = dx_pool_next(d, link);
-  }
-  return DXEMEM_SUCCESS;
+  pool_check_run run = {out, DXEMEM_SUCCESS};
+  each_pool(d, check_pool_visit, &run);
+  return run.status;
 }
