@@ -309,13 +309,13 @@ typedef struct free_plan {
   bool stale;       /* page path: the head's page now holds another type */
 } free_plan;
 
-/* dxemem: the page of a buffer's head is still allocated. A second free
- * of a page-path buffer finds it free (edk2 would return EFI_SUCCESS and
- * subtract Used again). */
-static bool pool_pages_still_held(dxemem *d, uint64_t head) {
+/* The type of the entry holding a buffer's head (conventional when none
+ * does). A second free of a page-path buffer finds its page free (edk2
+ * would return EFI_SUCCESS and subtract Used again), or, once the page
+ * went to someone else, of another type. */
+static uint32_t head_page_type(dxemem *d, uint64_t head) {
   entry_ref ref = dx_map_find_containing(d, head);
-  return ref != REF_NULL &&
-         dx_node(d, ref)->type != DXEMEM_CONVENTIONAL_MEMORY;
+  return ref != REF_NULL ? dx_node(d, ref)->type : DXEMEM_CONVENTIONAL_MEMORY;
 }
 
 /* The all-free walk of CoreFreePoolI over the block's pool page, as if the
@@ -411,7 +411,8 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
   if (!internal && is_live_oem_pool(d, buffer)) {
     return DXEMEM_INVALID_PARAMETER;
   }
-  if (!pool_pages_still_held(d, head)) {
+  uint32_t head_page = head_page_type(d, head);
+  if (head_page == DXEMEM_CONVENTIONAL_MEMORY) {
     /* edk2 answers EFI_SUCCESS here, frees nothing and lowers Used again. */
     dx_raise_hazard(d, DXEMEM_HAZARD_POOL_DOUBLE_FREE, head,
                     head + (plan->size != 0 ? plan->size - 1 : 0));
@@ -433,8 +434,7 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
     /* A page-path head whose page was freed and then allocated again as
      * another type: a second free of the buffer, which edk2 carries out
      * over the new owner's pages. Kept, and reported once applied. */
-    entry_ref ref = dx_map_find_containing(d, head);
-    plan->stale = ref != REF_NULL && dx_node(d, ref)->type != plan->type;
+    plan->stale = head_page != plan->type;
     return DXEMEM_SUCCESS;
   }
   /* dxemem: a bucket block starts on a 128-byte boundary and ends in its
