@@ -209,7 +209,13 @@ typedef struct dxemem_config {
   size_t index_storage_size;
   bool list_path;
   dxemem_check_level check_level;
+  /* Which kinds reach `event`: bit (1u << kind) for each kind wanted, 0 for
+   * every kind. An event no one wants is not even built (a few per call). */
+  uint32_t event_kinds;
 } dxemem_config;
+
+/* The event_kinds bit of one kind. */
+#define DXEMEM_EVENT_BIT(kind) (UINT32_C(1) << (kind))
 
 /* Bytes of index storage for a map of up to max_entries pool entries:
  * DXEMEM_INDEX_BYTES_PER_ENTRY per entry, in blocks of 64 (one refuel page),

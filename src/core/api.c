@@ -117,8 +117,9 @@ dxemem_status dxemem_free_pages(dxemem *d, uint64_t memory, uint64_t pages) {
   }
   status = dx_core_free_pages(d, memory, pages);
   /* edk2 frees pool pages as readily as any others; the pool then links
-   * blocks in free memory, which the next carve may reuse. */
-  if (status == DXEMEM_SUCCESS && pages > 0 &&
+   * blocks in free memory, which the next carve may reuse. Free blocks
+   * exist only in pages the pool took. */
+  if (status == DXEMEM_SUCCESS && d->pool_pages_taken && pages > 0 &&
       pages <= (UINT64_MAX >> DXEMEM_PAGE_SHIFT) &&
       memory <= UINT64_MAX - ((pages << DXEMEM_PAGE_SHIFT) - 1u) &&
       dx_pool_free_block_within(d, memory,

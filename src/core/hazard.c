@@ -21,7 +21,7 @@ void dx_raise_hazard(dxemem *d, dxemem_hazard_kind kind, uint64_t start,
   d->last_hazard = kind;
   d->last_hazard_start = start;
   d->last_hazard_end = end;
-  if (d->config.event == NULL) {
+  if (!dx_event_wanted(d, DXEMEM_EVENT_HAZARD)) {
     return;
   }
   dxemem_event ev;

@@ -133,7 +133,7 @@ void dx_set_guard_for_memory(dxemem *d, uint64_t memory, uint64_t pages) {
     dx_set_guard_page(d, guard);
   }
   (void)dx_set_guarded_memory_bits(d, memory, pages);
-  if (d->config.event != NULL) {
+  if (dx_event_wanted(d, DXEMEM_EVENT_GUARD_SET)) {
     dx_emit_event(d, DXEMEM_EVENT_GUARD_SET, type_at(d, memory), memory,
                   memory + (pages << DXEMEM_PAGE_SHIFT) - 1, 0);
   }

@@ -90,6 +90,9 @@ dxemem_status dxemem_create(void *storage, size_t storage_size,
   d->region_host = config->region_host;
   d->runtime_granularity = granularity;
   d->config = *config;
+  d->event_mask = config->event == NULL     ? 0u
+                  : config->event_kinds != 0 ? config->event_kinds
+                                             : UINT32_MAX;
   /* Differs per instance and per region, so entries of one instance never
    * pass as entries of another. */
   d->seal_key = (uint64_t)(uintptr_t)d ^ config->region_base ^
@@ -217,14 +220,14 @@ static void deliver_event(dxemem *d, dxemem_event *ev) {
   d->config.event(d->config.user_context, ev);
 }
 
-/* For events built elsewhere (hazards); the caller checked config.event. */
+/* For events built elsewhere (hazards); the caller checked dx_event_wanted. */
 void dx_emit_raw_event(dxemem *d, dxemem_event *ev) {
   deliver_event(d, ev);
 }
 
 void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
                    uint64_t start, uint64_t end, uint64_t attribute) {
-  if (d->config.event == NULL) {
+  if (!dx_event_wanted(d, kind)) {
     return;
   }
   dxemem_event ev;
@@ -243,7 +246,7 @@ void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
 
 void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
                          const char *function, entry_ref entry_address) {
-  if (d->config.event == NULL) {
+  if (!dx_event_wanted(d, kind)) {
     return;
   }
   dxemem_event ev;

@@ -252,6 +252,8 @@ struct dxemem {
   bool any_add;           /* setup is closed after the first add */
   bool overlap_added;     /* an add overlapped: order checks are off */
   bool pool_pages_freed;  /* FreePages took pool pages: pool checks off */
+  bool pool_pages_taken;  /* the pool took pages: free blocks may exist */
+  uint32_t event_mask;    /* event kinds config.event takes (none without) */
   bool wrap_added;        /* an empty entry at 0 ends at 2^64 - 1 */
   bool counter_truncated; /* a high-water slot got a 32-bit cut */
   uint64_t seal_key;
@@ -333,6 +335,10 @@ void dx_emit_event(dxemem *d, dxemem_event_kind kind, uint32_t type,
 void dx_emit_stack_event(dxemem *d, dxemem_event_kind kind, const map_entry *e,
                          const char *function, entry_ref entry_address);
 void dx_emit_raw_event(dxemem *d, dxemem_event *ev);
+/* True when config.event takes events of this kind (config.event_kinds). */
+static inline bool dx_event_wanted(const dxemem *d, dxemem_event_kind kind) {
+  return ((d->event_mask >> (unsigned)kind) & 1u) != 0;
+}
 void dx_lock(const dxemem *d);
 void dx_unlock(const dxemem *d);
 /* One call's hold on the instance (lock + busy mark); false: it is busy

@@ -74,6 +74,7 @@ static uint64_t core_allocate_pool_pages_i(dxemem *d, uint32_t pool_type,
                                   need_guard, &start) != DXEMEM_SUCCESS) {
     return 0;
   }
+  d->pool_pages_taken = true;
   if (need_guard) {
     dx_set_guard_for_memory(d, start, pages);
   }

@@ -52,6 +52,7 @@ struct dxemem_host_cpu {
   void (*lock)(void *user_context);
   void (*unlock)(void *user_context);
   void (*event)(void *user_context, const dxemem_event *event);
+  uint32_t event_kinds; /* the caller's config.event_kinds */
   void (*assert_failed)(void *user_context, const char *message);
 };
 
@@ -256,7 +257,9 @@ static void forward_event(void *context, const dxemem_event *event) {
       event->kind == DXEMEM_EVENT_GUARD_FREED) {
     remember(cpu, event);
   }
-  if (cpu->event != NULL) {
+  if (cpu->event != NULL &&
+      (cpu->event_kinds == 0 ||
+       (cpu->event_kinds & DXEMEM_EVENT_BIT(event->kind)) != 0)) {
     cpu->event(cpu->user_context, event);
   }
 }
@@ -274,12 +277,21 @@ struct dxemem_host_cpu *dxemem_host_cpu_new(const dxemem_host_region *region,
   cpu->lock = hosted->lock;
   cpu->unlock = hosted->unlock;
   cpu->event = hosted->event;
+  cpu->event_kinds = hosted->event_kinds;
   cpu->assert_failed = hosted->assert_failed;
   hosted->user_context = cpu;
   hosted->lock = cpu->lock != NULL ? forward_lock : NULL;
   hosted->unlock = cpu->unlock != NULL ? forward_unlock : NULL;
   hosted->assert_failed = cpu->assert_failed != NULL ? forward_assert : NULL;
   hosted->event = forward_event;
+  /* The guard records need only these two kinds; the caller's callback
+   * gets what it asked for (its 0 is every kind). */
+  uint32_t records = DXEMEM_EVENT_BIT(DXEMEM_EVENT_GUARD_SET) |
+                     DXEMEM_EVENT_BIT(DXEMEM_EVENT_GUARD_FREED);
+  hosted->event_kinds =
+      cpu->event == NULL         ? records
+      : hosted->event_kinds == 0 ? 0u
+                                 : hosted->event_kinds | records;
   hosted->set_memory_attributes = host_set_memory_attributes;
   hosted->cpu_context = cpu;
   return cpu;

@@ -26,6 +26,13 @@ trace_exit run_region(runner *r, const trace_command *command) {
   };
   config.user_context = r;
   config.event = run_on_event;
+  /* The check output needs only the hazards (its warning lines); the
+   * observer's views and the human --events view take every kind. */
+  bool every_kind = r->options->observer != NULL ||
+                    (!r->options->check_output && !r->options->shell_format &&
+                     r->options->events);
+  config.event_kinds =
+      every_kind ? 0u : DXEMEM_EVENT_BIT(DXEMEM_EVENT_HAZARD);
   dxemem_status status = dxemem_host_create(&config, &r->instance);
   if (status == DXEMEM_OUT_OF_RESOURCES) {
     return runner_fail(r, TRACE_EXIT_HOST_FAILURE,
