@@ -367,13 +367,15 @@ static inline map_entry *dx_node(dxemem *d, entry_ref ref) {
     uint64_t i = ref / 2u;
     return &d->host_nodes[i < 2u + MAX_MAP_DEPTH ? i : 2u];
   }
-  map_entry *e = (map_entry *)dx_region_host_of(d, ref, MAP_ENTRY_SIZE);
-  /* No entry lives at 0 (the search never returns page 0), so a 0 link is
-   * bad even when the region starts at 0. */
-  if (e == NULL || (ref % MAP_ENTRY_SIZE) != 0 || ref == REF_NULL) {
+  /* One unsigned compare for "inside the region" (below the base wraps
+   * high). No entry lives at 0 (the search never returns page 0), so a 0
+   * link is bad even when the region starts at 0. */
+  uint64_t offset = ref - d->region_base;
+  if (offset > d->region_size - MAP_ENTRY_SIZE ||
+      (ref % MAP_ENTRY_SIZE) != 0 || ref == REF_NULL) {
     return dx_node_poison(d, ref);
   }
-  return e;
+  return (map_entry *)(d->region_host + offset);
 }
 void dx_entry_seal(dxemem *d, entry_ref ref);
 bool dx_entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e);
