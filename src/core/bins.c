@@ -129,6 +129,7 @@ void dx_count_converted_pages(dxemem *d, uint32_t old_type,
     type_statistics *s = &d->stats[old_type];
     if ((start >= s->base_address && start <= s->maximum_address) ||
         in_default) {
+      dx_journal_keep_count(d, old_type);
       s->current_number_of_pages = pages > s->current_number_of_pages
                                        ? 0
                                        : s->current_number_of_pages - pages;
@@ -138,11 +139,13 @@ void dx_count_converted_pages(dxemem *d, uint32_t old_type,
     type_statistics *s = &d->stats[new_type];
     if ((start >= s->base_address && start <= s->maximum_address) ||
         in_default) {
+      dx_journal_keep_count(d, new_type);
       s->current_number_of_pages += pages;
       bool records = s->information_index < DXEMEM_MAX_MEMORY_TYPE ||
                      d->reference->terminator_records_high_water;
       dxemem_memory_type_information *slot = &d->info[s->information_index];
       if (records && s->current_number_of_pages > slot->number_of_pages) {
+        dx_journal_keep_information(d, (uint32_t)s->information_index);
         slot->number_of_pages = (uint32_t)s->current_number_of_pages;
         if (s->current_number_of_pages > UINT32_MAX) {
           d->counter_truncated = true;

@@ -125,7 +125,9 @@ typedef struct journal_scalars {
   uint64_t map_key;
   uint64_t map_entries;
   uint64_t free_entries;
-  bool whole_stats; /* else only the current page counts were saved */
+  bool whole_stats; /* stats and info saved whole, else as they change: */
+  uint32_t kept_counts;      /* bit t: current_pages[t] holds the old count */
+  uint32_t kept_information; /* bit i: info[i] holds the old slot */
   type_statistics stats[MEMORY_TYPE_SLOTS];
   uint64_t current_pages[MEMORY_TYPE_SLOTS];
   dxemem_memory_type_information info[MEMORY_TYPE_SLOTS];
@@ -396,6 +398,10 @@ void dx_journal_begin(dxemem *d);
  * statistics only the current page counts (and the high-water marks). */
 void dx_journal_begin_piece(dxemem *d);
 void dx_journal_commit(dxemem *d);
+/* Before a piece changes a type's current page count or a slot of
+ * gMemoryTypeInformation: keeps the old value (once per transaction). */
+void dx_journal_keep_count(dxemem *d, uint32_t type);
+void dx_journal_keep_information(dxemem *d, uint32_t index);
 /* Saves ref's node before its first change in the running transaction
  * (inline: every link change calls it; the save itself is not). */
 void dx_journal_save(dxemem *d, entry_ref ref, struct journal_seen *seen);

@@ -642,7 +642,8 @@ static bool journal_start(dxemem *d, bool whole_stats) {
   s->map_entries = d->map_entries;
   s->free_entries = d->free_entries;
   s->whole_stats = whole_stats;
-  memcpy(s->info, d->info, sizeof s->info);
+  s->kept_counts = 0;
+  s->kept_information = 0;
   s->default_base = d->default_base;
   return true;
 }
@@ -650,14 +651,32 @@ static bool journal_start(dxemem *d, bool whole_stats) {
 void dx_journal_begin(dxemem *d) {
   if (journal_start(d, true)) {
     memcpy(d->journal_saved.stats, d->stats, sizeof d->stats);
+    memcpy(d->journal_saved.info, d->info, sizeof d->info);
   }
 }
 
+/* A piece changes the counts of a type or two and maybe a high-water slot:
+ * those are kept as they change (dx_journal_keep_*), not all up front. */
 void dx_journal_begin_piece(dxemem *d) {
-  if (journal_start(d, false)) {
-    for (uint32_t t = 0; t < MEMORY_TYPE_SLOTS; t++) {
-      d->journal_saved.current_pages[t] = d->stats[t].current_number_of_pages;
-    }
+  (void)journal_start(d, false);
+}
+
+void dx_journal_keep_count(dxemem *d, uint32_t type) {
+  journal_scalars *s = &d->journal_saved;
+  uint32_t bit = UINT32_C(1) << type;
+  if (d->journal_active && !s->whole_stats && (s->kept_counts & bit) == 0) {
+    s->kept_counts |= bit;
+    s->current_pages[type] = d->stats[type].current_number_of_pages;
+  }
+}
+
+void dx_journal_keep_information(dxemem *d, uint32_t index) {
+  journal_scalars *s = &d->journal_saved;
+  uint32_t bit = UINT32_C(1) << index;
+  if (d->journal_active && !s->whole_stats &&
+      (s->kept_information & bit) == 0) {
+    s->kept_information |= bit;
+    s->info[index] = d->info[index];
   }
 }
 
@@ -699,12 +718,17 @@ void dx_journal_rollback(dxemem *d) {
   d->free_entries = s->free_entries;
   if (s->whole_stats) {
     memcpy(d->stats, s->stats, sizeof s->stats);
+    memcpy(d->info, s->info, sizeof s->info);
   } else {
     for (uint32_t t = 0; t < MEMORY_TYPE_SLOTS; t++) {
-      d->stats[t].current_number_of_pages = s->current_pages[t];
+      if ((s->kept_counts >> t) & 1u) {
+        d->stats[t].current_number_of_pages = s->current_pages[t];
+      }
+      if ((s->kept_information >> t) & 1u) {
+        d->info[t] = s->info[t];
+      }
     }
   }
-  memcpy(d->info, s->info, sizeof s->info);
   d->default_base = s->default_base;
   /* The index is not journaled: it is made again from the restored list,
    * at once, or once the list checks whole again when the step stopped at

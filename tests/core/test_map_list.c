@@ -379,8 +379,9 @@ static void test_validate_accepts_stack_entries_in_use(void **state) {
 /* ---- journal ------------------------------------------------------------ */
 
 /* Roll-back restores every node touched and every scalar a step changes
- * (a piece of CoreConvertPagesEx changes only the current page counts of
- * the statistics: its transaction saves only those). */
+ * (a piece of CoreConvertPagesEx changes only current page counts and
+ * high-water slots: its transaction keeps those as they change, through
+ * the calls bins.c makes). */
 static void rollback_restores_everything(core_fixture *fx,
                                          void (*begin)(dxemem *d)) {
   dxemem *d = fx->d;
@@ -398,8 +399,12 @@ static void rollback_restores_everything(core_fixture *fx,
   d->map_key += 7;
   d->map_entries += 1;
   d->free_entries -= 1;
+  dx_journal_keep_count(d, T_LD);
   d->stats[T_LD].current_number_of_pages = 99;
+  dx_journal_keep_information(d, T_LD);
   d->info[T_LD].number_of_pages = 99;
+  dx_journal_keep_count(d, T_LD); /* a second change keeps the first value */
+  d->stats[T_LD].current_number_of_pages = 98;
   d->default_base = FX_BASE;
   dx_journal_rollback(d);
 
