@@ -125,6 +125,7 @@ typedef struct journal_scalars {
   uint64_t map_key;
   uint64_t map_entries;
   uint64_t free_entries;
+  map_entry heads[2]; /* gMemoryMap and the free list heads */
   bool whole_stats; /* stats and info saved whole, else as they change: */
   uint32_t kept_counts;      /* bit t: current_pages[t] holds the old count */
   uint32_t kept_information; /* bit i: info[i] holds the old slot */
@@ -407,6 +408,12 @@ void dx_journal_keep_information(dxemem *d, uint32_t index);
 void dx_journal_save(dxemem *d, entry_ref ref, struct journal_seen *seen);
 static inline void dx_journal_touch(dxemem *d, entry_ref ref) {
   if (!d->journal_active) {
+    return;
+  }
+  /* The two list heads are saved at the start; stack slots at or past the
+   * depth the transaction started at hold nothing a roll-back needs. */
+  if (REF_IS_HOST(ref) &&
+      (ref < REF_STACK(0) || ref >= REF_STACK(d->journal_saved.map_depth))) {
     return;
   }
   /* A node saved twice is harmless (roll-back restores newest first, so

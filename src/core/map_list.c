@@ -638,6 +638,8 @@ static bool journal_start(dxemem *d, bool whole_stats) {
   d->journal_number += 1; /* forgets what the filter saw */
   journal_scalars *s = &d->journal_saved;
   s->map_depth = d->map_depth;
+  s->heads[0] = d->host_nodes[0];
+  s->heads[1] = d->host_nodes[1];
   s->map_key = d->map_key;
   s->map_entries = d->map_entries;
   s->free_entries = d->free_entries;
@@ -712,6 +714,8 @@ void dx_journal_rollback(dxemem *d) {
     *dx_node(d, d->journal[i].ref) = d->journal[i].before;
   }
   const journal_scalars *s = &d->journal_saved;
+  d->host_nodes[0] = s->heads[0];
+  d->host_nodes[1] = s->heads[1];
   d->map_depth = s->map_depth;
   d->map_key = s->map_key;
   d->map_entries = s->map_entries;
