@@ -380,14 +380,6 @@ static inline map_entry *dx_node(dxemem *d, entry_ref ref) {
   }
   return (map_entry *)(d->region_host + offset);
 }
-void dx_entry_seal(dxemem *d, entry_ref ref);
-bool dx_entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e);
-entry_ref dx_list_first(dxemem *d, entry_ref head);
-entry_ref dx_list_next(dxemem *d, entry_ref ref);
-bool dx_list_is_empty(dxemem *d, entry_ref head);
-void dx_list_insert_before(dxemem *d, entry_ref at, entry_ref ref);
-void dx_list_insert_tail(dxemem *d, entry_ref head, entry_ref ref);
-void dx_list_unlink(dxemem *d, entry_ref ref);
 void dx_entry_set_range(dxemem *d, entry_ref ref, uint64_t start, uint64_t end);
 entry_ref dx_map_find_containing(dxemem *d, uint64_t address);
 /* Validation of the allocator's structures in the region. */
@@ -424,6 +416,82 @@ static inline void dx_journal_touch(dxemem *d, entry_ref ref) {
   if (seen->ref != ref || seen->number != d->journal_number) {
     dx_journal_save(d, ref, seen);
   }
+}
+
+/* A keyed hash over everything but the links (links are checked by
+ * following them both ways). One multiply per word by its own odd
+ * constant, all independent (a change of any one field always changes the
+ * sum), then one mix: cheap enough for every entry a call touches. */
+static inline uint32_t dx_entry_hash(const dxemem *d, entry_ref ref,
+                                     const map_entry *e) {
+  uint64_t h = (ref ^ d->seal_key) * UINT64_C(0x9e3779b97f4a7c15) +
+               e->start * UINT64_C(0xc2b2ae3d27d4eb4f) +
+               e->end * UINT64_C(0x165667b19e3779f9) +
+               e->attribute * UINT64_C(0xd6e8feb86659fd93) +
+               ((((uint64_t)e->type << 32) |
+                 (((uint64_t)e->from_pages << 31) ^ e->signature)) *
+                UINT64_C(0xff51afd7ed558ccd)) +
+               e->page_link * UINT64_C(0xc4ceb9fe1a85ec53);
+  h ^= h >> 29;
+  h *= UINT64_C(0xbf58476d1ce4e5b9);
+  return (uint32_t)((h >> 32) ^ h);
+}
+
+static inline void dx_entry_seal(dxemem *d, entry_ref ref) {
+  map_entry *e = dx_node(d, ref);
+  e->seal = dx_entry_hash(d, ref, e);
+}
+
+static inline bool dx_entry_seal_ok(const dxemem *d, entry_ref ref,
+                                    const map_entry *e) {
+  return e->signature == DXEMEM_ENTRY_SIGNATURE &&
+         e->seal == dx_entry_hash(d, ref, e);
+}
+
+/* The list primitives (LIST_ENTRY's), inline: every step of every
+ * algorithm goes through them. */
+static inline entry_ref dx_list_first(dxemem *d, entry_ref head) {
+  return dx_node(d, head)->next;
+}
+
+static inline entry_ref dx_list_next(dxemem *d, entry_ref ref) {
+  return dx_node(d, ref)->next;
+}
+
+static inline bool dx_list_is_empty(dxemem *d, entry_ref head) {
+  return dx_node(d, head)->next == head;
+}
+
+/* InsertTailList (at, ref): ref goes just before at. */
+static inline void dx_list_insert_before(dxemem *d, entry_ref at,
+                                         entry_ref ref) {
+  map_entry *a = dx_node(d, at);
+  entry_ref prev = a->prev;
+  dx_journal_touch(d, ref);
+  dx_journal_touch(d, prev);
+  dx_journal_touch(d, at);
+  map_entry *n = dx_node(d, ref);
+  n->next = at;
+  n->prev = prev;
+  dx_node(d, prev)->next = ref;
+  a->prev = ref;
+}
+
+static inline void dx_list_insert_tail(dxemem *d, entry_ref head,
+                                       entry_ref ref) {
+  dx_list_insert_before(d, head, ref);
+}
+
+/* RemoveEntryList: the node's own links are left for the caller. */
+static inline void dx_list_unlink(dxemem *d, entry_ref ref) {
+  map_entry *n = dx_node(d, ref);
+  entry_ref prev = n->prev;
+  entry_ref next = n->next;
+  dx_journal_touch(d, ref);
+  dx_journal_touch(d, prev);
+  dx_journal_touch(d, next);
+  dx_node(d, prev)->next = next;
+  dx_node(d, next)->prev = prev;
 }
 void dx_journal_rollback(dxemem *d);
 

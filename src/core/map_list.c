@@ -30,82 +30,12 @@ map_entry *dx_node_poison(dxemem *d, entry_ref ref) {
   return &d->poison;
 }
 
-/* A keyed hash over everything but the links (links are checked by
- * following them both ways). */
-static uint32_t entry_hash(const dxemem *d, entry_ref ref, const map_entry *e) {
-  /* One multiply per word by its own odd constant, all independent (a
-   * change of any one field always changes the sum), then one mix: cheap
-   * enough for every entry a call touches. */
-  uint64_t h = (ref ^ d->seal_key) * UINT64_C(0x9e3779b97f4a7c15) +
-               e->start * UINT64_C(0xc2b2ae3d27d4eb4f) +
-               e->end * UINT64_C(0x165667b19e3779f9) +
-               e->attribute * UINT64_C(0xd6e8feb86659fd93) +
-               ((((uint64_t)e->type << 32) |
-                 (((uint64_t)e->from_pages << 31) ^ e->signature)) *
-                UINT64_C(0xff51afd7ed558ccd)) +
-               e->page_link * UINT64_C(0xc4ceb9fe1a85ec53);
-  h ^= h >> 29;
-  h *= UINT64_C(0xbf58476d1ce4e5b9);
-  return (uint32_t)((h >> 32) ^ h);
-}
-
-void dx_entry_seal(dxemem *d, entry_ref ref) {
-  map_entry *e = dx_node(d, ref);
-  e->seal = entry_hash(d, ref, e);
-}
-
-bool dx_entry_seal_ok(const dxemem *d, entry_ref ref, const map_entry *e) {
-  return e->signature == DXEMEM_ENTRY_SIGNATURE &&
-         e->seal == entry_hash(d, ref, e);
-}
-
 /* A reference that may name an entry in the region: aligned, inside. */
 bool dx_ref_is_valid_entry(const dxemem *d, entry_ref ref) {
   if (ref == REF_NULL || (ref % MAP_ENTRY_SIZE) != 0) {
     return false;
   }
   return dx_region_host_of(d, ref, MAP_ENTRY_SIZE) != NULL;
-}
-
-entry_ref dx_list_first(dxemem *d, entry_ref head) {
-  return dx_node(d, head)->next;
-}
-
-entry_ref dx_list_next(dxemem *d, entry_ref ref) {
-  return dx_node(d, ref)->next;
-}
-
-bool dx_list_is_empty(dxemem *d, entry_ref head) {
-  return dx_node(d, head)->next == head;
-}
-
-/* InsertTailList (at, ref): ref goes just before at. */
-void dx_list_insert_before(dxemem *d, entry_ref at, entry_ref ref) {
-  entry_ref prev = dx_node(d, at)->prev;
-  dx_journal_touch(d, ref);
-  dx_journal_touch(d, prev);
-  dx_journal_touch(d, at);
-  map_entry *n = dx_node(d, ref);
-  n->next = at;
-  n->prev = prev;
-  dx_node(d, prev)->next = ref;
-  dx_node(d, at)->prev = ref;
-}
-
-void dx_list_insert_tail(dxemem *d, entry_ref head, entry_ref ref) {
-  dx_list_insert_before(d, head, ref);
-}
-
-/* RemoveEntryList: the node's own links are left for the caller. */
-void dx_list_unlink(dxemem *d, entry_ref ref) {
-  map_entry *n = dx_node(d, ref);
-  entry_ref prev = n->prev;
-  entry_ref next = n->next;
-  dx_journal_touch(d, ref);
-  dx_journal_touch(d, prev);
-  dx_journal_touch(d, next);
-  dx_node(d, prev)->next = next;
-  dx_node(d, next)->prev = prev;
 }
 
 void dx_entry_set_range(dxemem *d, entry_ref ref, uint64_t start,
