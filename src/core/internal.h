@@ -95,8 +95,10 @@ typedef struct map_entry {
   uint64_t attribute;
   uint32_t type;
   uint8_t from_pages; /* FromPages: lives in a refuel page */
-  uint8_t reserved8;
-  uint16_t reserved16;
+  /* dxemem: the index block of the entry's refuel page (map_index.c),
+   * 24 bits little-endian; only a hint, checked before use, so it is not
+   * sealed. */
+  uint8_t index_block[3];
   uint64_t page_link; /* slot 0 of a refuel page: the previous refuel page */
 } map_entry;
 

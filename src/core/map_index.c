@@ -110,11 +110,19 @@ static uint64_t first_page_at_or_below(const dxemem *d, uint64_t address) {
 
 #define PAGE_CACHE_SLOTS (sizeof(((dxemem *)0)->page_cache) / sizeof(index_page))
 
-/* The node of an entry: its page's block (a small cache in front of the
- * binary search; the low bit marks a used slot) and its slot. */
+/* The node of an entry: its page's block and its slot. The block comes
+ * from the entry itself (written when its page was carved, so a read of
+ * the entry a call is about to use anyway), confirmed by the page table in
+ * the caller's storage; a scribbled hint falls back to the search (a small
+ * cache in front of a binary search; the low bit marks a used slot). */
 static uint32_t id_of(dxemem *d, entry_ref ref) {
   uint64_t page = ref & ~(uint64_t)DXEMEM_PAGE_MASK;
   uint64_t slot = (ref - page) / MAP_ENTRY_SIZE;
+  const uint8_t *hint = dx_node(d, ref)->index_block;
+  uint64_t block = hint[0] | ((uint64_t)hint[1] << 8) | ((uint64_t)hint[2] << 16);
+  if (block < d->refuel_pages && d->index_block_page[block] == page) {
+    return (uint32_t)(block * ENTRIES_PER_PAGE + slot + 1u);
+  }
   index_page *cached =
       &d->page_cache[(page >> DXEMEM_PAGE_SHIFT) % PAGE_CACHE_SLOTS];
   if (cached->page != (page | 1u)) {
@@ -142,6 +150,12 @@ void dx_index_add_page(dxemem *d, uint64_t page) {
   d->index_pages[at].page = page;
   d->index_pages[at].block = block;
   d->index_block_page[block] = page;
+  for (uint64_t i = 0; i < ENTRIES_PER_PAGE; i++) {
+    uint8_t *hint = dx_node(d, page + i * MAP_ENTRY_SIZE)->index_block;
+    hint[0] = (uint8_t)block;
+    hint[1] = (uint8_t)(block >> 8);
+    hint[2] = (uint8_t)(block >> 16);
+  }
 }
 
 bool dx_index_holds_page(const dxemem *d, uint64_t start, uint64_t end) {

@@ -346,6 +346,34 @@ static void test_scribbled_index_is_found(void **state) {
   twin_free(&a);
 }
 
+/* The block hint in each entry is only a hint: scribbled over every entry
+ * of the map, it leaves every answer and the state the list path's. */
+static void test_scribbled_block_hints_change_nothing(void **state) {
+  (void)state;
+  pair p;
+  pair_make(&p, index_for(REGION_SIZE), DXEMEM_CHECK_FULL, 4242);
+  pair_steps(&p, 600);
+  dxemem *d = p.indexed.d;
+  size_t scribbled = 0;
+  for (entry_ref r = dx_list_first(d, REF_MAP_HEAD); r != REF_MAP_HEAD;
+       r = dx_list_next(d, r)) {
+    uint8_t *hint = dx_node(d, r)->index_block;
+    if (scribbled % 2 == 0) {
+      hint[0] ^= 1u; /* another refuel page's block */
+    } else {
+      hint[2] = 0xff; /* no block at all */
+    }
+    scribbled++;
+  }
+  assert_true(scribbled > 100);
+  uint64_t bad = 0;
+  assert_true(dx_index_matches_list(d, &bad));
+  pair_steps(&p, 600);
+  assert_true(dx_index_matches_list(d, &bad));
+  expect_same(p.indexed.d, p.listed.d);
+  pair_free(&p);
+}
+
 /* ---- when the index steps aside ----------------------------------------- */
 
 static void test_overlapping_or_empty_add_drops_index(void **state) {
@@ -569,6 +597,7 @@ int main(void) {
       cmocka_unit_test(test_free_search_against_walk),
       cmocka_unit_test(test_insert_remove_neighbours),
       cmocka_unit_test(test_scribbled_index_is_found),
+      cmocka_unit_test(test_scribbled_block_hints_change_nothing),
       cmocka_unit_test(test_overlapping_or_empty_add_drops_index),
       cmocka_unit_test(test_full_storage_falls_back),
       cmocka_unit_test(test_index_sizes_and_bad_storage),
