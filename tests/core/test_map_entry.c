@@ -276,6 +276,37 @@ static void test_events_carry_recursion_and_function(void **state) {
   expect_origin(&ev[8], 0, "CoreFreeMemoryMapStack", 0);
 }
 
+/* config.event_kinds: only the kinds asked for arrive, each as it would
+ * with every kind on; 0 asks for all of them. */
+static void test_event_kinds_filter(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  size_t every = fx->event_count;
+  dxemem_event all[16];
+  assert_true(every == 8);
+  memcpy(all, fx->events, every * sizeof all[0]);
+  fx->config.event_kinds = DXEMEM_EVENT_BIT(DXEMEM_EVENT_STACK_PUSH) |
+                           DXEMEM_EVENT_BIT(DXEMEM_EVENT_REFUEL);
+  fx_log_events(fx);
+  fx_add_all(fx);
+  size_t n = 0;
+  for (size_t i = 0; i < every; i++) {
+    if (all[i].kind == DXEMEM_EVENT_STACK_PUSH ||
+        all[i].kind == DXEMEM_EVENT_REFUEL) {
+      assert_true(n < fx->event_count);
+      assert_memory_equal(&fx->events[n], &all[i], sizeof all[i]);
+      n++;
+    }
+  }
+  assert_int_equal(n, 3);
+  assert_int_equal(fx->event_count, n);
+  fx->config.event_kinds = 0;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  assert_int_equal(fx->event_count, every);
+}
+
 /* A centre split pushes the upper part from CoreConvertPagesEx itself. */
 static void test_split_push_names_convert(void **state) {
   core_fixture *fx = *state;
@@ -468,6 +499,7 @@ int main(void) {
       T(test_refuel_after_64_entries),
       T(test_merged_away_stack_entry_event),
       T(test_events_carry_recursion_and_function),
+      T(test_event_kinds_filter),
       T(test_split_push_names_convert),
       T(test_add_range_refuses_full_stack),
       T(test_free_memory_map_stack_does_not_reenter),
