@@ -243,26 +243,35 @@ static void set_child(dxemem *d, const tree_path *p, int i, uint32_t sub) {
 
 /* Walks back up the path after a change below it, rebalancing, and stops
  * at the first subtree that comes out as it was (above level stop_below:
- * a node moved there has old figures that say nothing). Each level reads
- * only the child on the path: the other child's height is kept in the
- * node, and its maximum is needed only when the path's maximum went down
- * below what the node had (never after an insert: grew). */
+ * a node moved there has old figures that say nothing). Each level needs
+ * only the figures of the subtree just below it on the path, which the
+ * level below has just worked out (they are carried up, not read back):
+ * the other child's height is kept in the node, and its maximum is needed
+ * only when the path's maximum went down below what the node had (never
+ * after an insert: grew). */
 static void retrace(dxemem *d, const tree_path *p, int stop_below, bool grew) {
+  if (p->depth == 0) {
+    return;
+  }
+  uint32_t below_id = node(d, p->id[p->depth - 1])->child[p->dir[p->depth - 1]];
+  uint8_t below_height = height(d, below_id);
+  uint32_t below = max_free(d, below_id);
   for (int i = p->depth - 1; i >= 0; i--) {
     uint32_t t = p->id[i];
     index_node *n = node(d, t);
     uint8_t dir = p->dir[i];
-    uint32_t on_path = n->child[dir];
-    n->child_height[dir] = height(d, on_path);
+    n->child_height[dir] = below_height;
     uint8_t hl = n->child_height[0];
     uint8_t hr = n->child_height[1];
     if (hl > hr + 1 || hr > hl + 1) {
-      set_child(d, p, i, balance(d, t));
+      uint32_t up = balance(d, t);
+      set_child(d, p, i, up);
+      below_height = node(d, up)->height;
+      below = node(d, up)->max_free;
       continue;
     }
     uint8_t h = (uint8_t)((hl > hr ? hl : hr) + 1u);
     bool moved = i >= stop_below;
-    uint32_t below = max_free(d, on_path);
     uint32_t m;
     if (moved) {
       m = max3(own_free_pages(n), below, max_free(d, n->child[!dir]));
@@ -278,6 +287,8 @@ static void retrace(dxemem *d, const tree_path *p, int stop_below, bool grew) {
     }
     n->height = h;
     n->max_free = m;
+    below_height = h;
+    below = m;
   }
 }
 
