@@ -172,7 +172,8 @@ static const struct {
 /* PrintLib's "%,Nld": digits grouped by commas, right-aligned in width. */
 static void comma_number(char *buffer, size_t size, uint64_t value,
                          int width) {
-  char digits[32], grouped[40];
+  /* At most 20 digits and 6 commas: sized so the compiler sees it fits. */
+  char digits[21], grouped[27];
   int n = snprintf(digits, sizeof(digits), "%" PRIu64, value);
   size_t g = 0;
   for (int i = 0; i < n; i++) {
