@@ -503,6 +503,10 @@ bool dxemem_last_hazard(const dxemem *d, dxemem_hazard_kind *kind,
 const char *dxemem_status_name(dxemem_status status);
 /* "EfiReservedMemoryType" ... "EfiMaxMemoryType" for 0..16; NULL above. */
 const char *dxemem_memory_type_name(uint32_t type);
+/* The other way: the type whose name is the length bytes at text (no NUL
+ * needed); false (and *type untouched) for any other text. */
+bool dxemem_memory_type_from_name(const char *text, size_t length,
+                                  uint32_t *type);
 /* A short sentence naming a hazard ("bin set-up frees pages it does not
  * own", ...); NULL for DXEMEM_HAZARD_ANY and unknown kinds. */
 const char *dxemem_hazard_name(dxemem_hazard_kind kind);

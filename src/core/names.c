@@ -29,30 +29,61 @@ const char *dxemem_status_name(dxemem_status status) {
   return NULL;
 }
 
+/* The names with their lengths, so a look-up by name compares only the
+ * names of the right length. */
+#define TYPE_NAME(text) {text, sizeof(text) - 1u}
+static const struct {
+  const char *text;
+  size_t length;
+} type_names[] = {
+    TYPE_NAME("EfiReservedMemoryType"),
+    TYPE_NAME("EfiLoaderCode"),
+    TYPE_NAME("EfiLoaderData"),
+    TYPE_NAME("EfiBootServicesCode"),
+    TYPE_NAME("EfiBootServicesData"),
+    TYPE_NAME("EfiRuntimeServicesCode"),
+    TYPE_NAME("EfiRuntimeServicesData"),
+    TYPE_NAME("EfiConventionalMemory"),
+    TYPE_NAME("EfiUnusableMemory"),
+    TYPE_NAME("EfiACPIReclaimMemory"),
+    TYPE_NAME("EfiACPIMemoryNVS"),
+    TYPE_NAME("EfiMemoryMappedIO"),
+    TYPE_NAME("EfiMemoryMappedIOPortSpace"),
+    TYPE_NAME("EfiPalCode"),
+    TYPE_NAME("EfiPersistentMemory"),
+    TYPE_NAME("EfiUnacceptedMemoryType"),
+    TYPE_NAME("EfiMaxMemoryType"),
+};
+#undef TYPE_NAME
+
 const char *dxemem_memory_type_name(uint32_t type) {
-  static const char *const names[] = {
-      "EfiReservedMemoryType",
-      "EfiLoaderCode",
-      "EfiLoaderData",
-      "EfiBootServicesCode",
-      "EfiBootServicesData",
-      "EfiRuntimeServicesCode",
-      "EfiRuntimeServicesData",
-      "EfiConventionalMemory",
-      "EfiUnusableMemory",
-      "EfiACPIReclaimMemory",
-      "EfiACPIMemoryNVS",
-      "EfiMemoryMappedIO",
-      "EfiMemoryMappedIOPortSpace",
-      "EfiPalCode",
-      "EfiPersistentMemory",
-      "EfiUnacceptedMemoryType",
-      "EfiMaxMemoryType",
-  };
-  if (type < sizeof names / sizeof names[0]) {
-    return names[type];
+  if (type < sizeof type_names / sizeof type_names[0]) {
+    return type_names[type].text;
   }
   return NULL;
+}
+
+bool dxemem_memory_type_from_name(const char *text, size_t length,
+                                  uint32_t *type) {
+  if (text == NULL || type == NULL) {
+    return false;
+  }
+  for (uint32_t t = 0; t < sizeof type_names / sizeof type_names[0]; t++) {
+    if (type_names[t].length != length) {
+      continue;
+    }
+    /* From the end: names of one length differ there ("...Code",
+     * "...Data"), and they all start "Efi". */
+    size_t i = length;
+    while (i > 0 && type_names[t].text[i - 1] == text[i - 1]) {
+      i--;
+    }
+    if (i == 0) {
+      *type = t;
+      return true;
+    }
+  }
+  return false;
 }
 
 /* ---- references --------------------------------------------------------- */

@@ -160,12 +160,8 @@ static bool type_operand(line_parser *parser, slice token, uint32_t *out) {
   if (token.length > 0 && token.text[0] >= '0' && token.text[0] <= '9') {
     return number32_operand(parser, token, "memory type", out);
   }
-  for (uint32_t type = 0; type <= DXEMEM_MAX_MEMORY_TYPE; type++) {
-    const char *name = dxemem_memory_type_name(type);
-    if (name != NULL && slice_is(token, name)) {
-      *out = type;
-      return true;
-    }
+  if (dxemem_memory_type_from_name(token.text, token.length, out)) {
+    return true;
   }
   quote_buffer q;
   return fail(parser, "unknown memory type %s", quote(token, &q));
@@ -586,25 +582,23 @@ static bool tokenize(line_parser *parser, const char *text, size_t length) {
     length = (size_t)(comment - text);
   }
   parser->token_count = 0;
-  size_t start = 0;
-  bool in_token = false;
-  for (size_t i = 0; i <= length; i++) {
-    unsigned char c = i < length ? (unsigned char)text[i] : ' ';
-    if (is_blank((char)c)) {
-      if (in_token) {
-        if (parser->token_count < TOKENS_MAX) {
-          parser->tokens[parser->token_count] =
-              (slice){text + start, i - start};
-        }
-        parser->token_count++;
-        in_token = false;
-      }
-    } else if (c < 0x21 || c > 0x7e) {
-      return fail(parser, "unexpected byte 0x%02x in column %zu", c, i + 1);
-    } else if (!in_token) {
-      start = i;
-      in_token = true;
+  size_t i = 0;
+  while (i < length) {
+    if (is_blank(text[i])) {
+      i++;
+      continue;
     }
+    size_t start = i;
+    for (; i < length && !is_blank(text[i]); i++) {
+      unsigned char c = (unsigned char)text[i];
+      if (c < 0x21 || c > 0x7e) {
+        return fail(parser, "unexpected byte 0x%02x in column %zu", c, i + 1);
+      }
+    }
+    if (parser->token_count < TOKENS_MAX) {
+      parser->tokens[parser->token_count] = (slice){text + start, i - start};
+    }
+    parser->token_count++;
   }
   return true;
 }
@@ -632,7 +626,9 @@ trace_line_kind trace_parse_line(const char *text, size_t length,
   for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]);
        i++) {
     const command_syntax *syntax = &command_table[i];
-    if (slice_is(parser.tokens[0], syntax->word)) {
+    /* The first byte turns most words away before the full compare. */
+    if (syntax->word[0] == parser.tokens[0].text[0] &&
+        slice_is(parser.tokens[0], syntax->word)) {
       out->op = syntax->op;
       parser.usage = syntax->usage;
       return syntax->parse(&parser, out) ? TRACE_LINE_COMMAND

@@ -80,11 +80,44 @@ static void test_memory_type_names(void **state) {
   assert_null(dxemem_memory_type_name(DXEMEM_OS_RESERVED_MAX));
 }
 
+/* The look-up by name finds each type from its name alone (no NUL after
+ * it), and nothing else: a near miss of either end, another length, an
+ * empty or missing text. */
+static void test_memory_type_from_name(void **state) {
+  (void)state;
+  for (uint32_t t = 0; t <= DXEMEM_MAX_MEMORY_TYPE; t++) {
+    char text[40];
+    const char *name = dxemem_memory_type_name(t);
+    size_t length = strlen(name);
+    memcpy(text, name, length);
+    text[length] = 'x'; /* not NUL-terminated where it ends */
+    uint32_t found = 99;
+    assert_true(dxemem_memory_type_from_name(text, length, &found));
+    assert_int_equal(found, t);
+    text[length - 1] ^= 0x20; /* last byte differs */
+    assert_false(dxemem_memory_type_from_name(text, length, &found));
+    text[length - 1] ^= 0x20;
+    text[0] = 'e'; /* first byte differs */
+    assert_false(dxemem_memory_type_from_name(text, length, &found));
+    text[0] = 'E';
+    assert_false(dxemem_memory_type_from_name(text, length - 1, &found));
+    assert_false(dxemem_memory_type_from_name(text, length + 1, &found));
+    assert_int_equal(found, t);
+  }
+  uint32_t found = 99;
+  assert_false(dxemem_memory_type_from_name("EfiBootServicesCodf", 19, &found));
+  assert_false(dxemem_memory_type_from_name("", 0, &found));
+  assert_false(dxemem_memory_type_from_name(NULL, 3, &found));
+  assert_false(dxemem_memory_type_from_name("EfiPalCode", 10, NULL));
+  assert_int_equal(found, 99);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_names),
       cmocka_unit_test(test_status_without_name),
       cmocka_unit_test(test_memory_type_names),
+      cmocka_unit_test(test_memory_type_from_name),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
