@@ -471,10 +471,18 @@ static void on_event(void *context, const dxemem_event *event) {
 }
 
 /* The CPU protocol of the heap guard: page-aligned whole pages only, and
- * only the two attribute values HeapGuard.c writes. */
+ * only the two attribute values HeapGuard.c writes. Once the map is
+ * corrupted (an overlapping add under a heap guard) a page the guard
+ * bitmap still marks can be handed out again for plain pool blocks: such
+ * a block then reads as guarded, and its free undoes a tail alignment it
+ * never had, handing an unaligned address to UnsetGuardForMemory, in edk2
+ * as in dxemem. */
 static void on_set_memory_attributes(void *context, uint64_t base,
                                      uint64_t length, uint64_t attributes) {
   harness *h = context;
+  if (h->corrupted) {
+    return;
+  }
   if ((base & DXEMEM_PAGE_MASK) != 0 || length == 0 ||
       (length & DXEMEM_PAGE_MASK) != 0 ||
       (attributes != 0 && attributes != DXEMEM_MEMORY_RP)) {

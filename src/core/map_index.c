@@ -20,8 +20,9 @@
  *
  * Storage is the caller's (config.index_storage): per refuel page a block of
  * 64 nodes of 32 bytes, tied to the page's 64 entries by position, plus 24
- * bytes in the page tables. Nothing lives in the region, so the memory map
- * is the one edk2 builds.
+ * bytes in the page tables. In the region there is only a hint in three
+ * spare bytes of each entry (its page's block, checked before use), so the
+ * memory map is the one edk2 builds.
  */
 #include "internal.h"
 
@@ -119,7 +120,8 @@ static uint32_t id_of(dxemem *d, entry_ref ref) {
   uint64_t page = ref & ~(uint64_t)DXEMEM_PAGE_MASK;
   uint64_t slot = (ref - page) / MAP_ENTRY_SIZE;
   const uint8_t *hint = dx_node(d, ref)->index_block;
-  uint64_t block = hint[0] | ((uint64_t)hint[1] << 8) | ((uint64_t)hint[2] << 16);
+  uint64_t block =
+      hint[0] | ((uint64_t)hint[1] << 8) | ((uint64_t)hint[2] << 16);
   if (block < d->refuel_pages && d->index_block_page[block] == page) {
     return (uint32_t)(block * ENTRIES_PER_PAGE + slot + 1u);
   }

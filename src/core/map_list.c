@@ -554,7 +554,9 @@ dxemem_status dx_validate_map_list(dxemem *d, uint64_t *bad_address) {
  * A transaction is one step that edk2 performs without a way back: an add,
  * or one piece of CoreConvertPagesEx. It starts at the top level only (not
  * inside a refuel) and records the old content of every node before its
- * first change, plus the scalar state. It ends with commit, or with
+ * first change (the list heads at the start; stack slots past the starting
+ * depth never, nothing links to them after a roll-back), plus the scalar
+ * state. It ends with commit, or with
  * roll-back when the step cannot finish. A refuel that found its page
  * commits early: after that point the step cannot fail any more.
  */
