@@ -95,7 +95,9 @@ typedef enum dxemem_hazard_kind {
   DXEMEM_HAZARD_ANY = 0,            /* for dxemem_get_hazard_count: all */
   DXEMEM_HAZARD_FREES_UNOWNED = 1,  /* bin set-up frees pages it never got */
   DXEMEM_HAZARD_BIN_LEAKED = 2,     /* bin set-up leaves a bin allocated */
-  DXEMEM_HAZARD_OVERLAPPING_ADD = 3, /* an add overlaps memory in the map */
+  DXEMEM_HAZARD_OVERLAPPING_ADD = 3, /* an add overlaps memory in the map
+                                       (or pages the freed-memory guard
+                                       holds out of it) */
   DXEMEM_HAZARD_POOL_OVERLAP = 4,   /* a pool size whose arithmetic wraps:
                                        edk2's buffer would overlap live
                                        memory; dxemem refuses it and reports

@@ -70,6 +70,13 @@ dxemem_status dxemem_add_memory_descriptor(dxemem *d, uint32_t type,
   if (d->touch_failed) {
     return dx_api_leave(d, DXEMEM_VOLUME_CORRUPTED);
   }
+  /* So does an add over pages the freed-memory guard holds out of the map:
+   * its next promotion adds them a second time. */
+  if (!overlaps && pages > 0 && dx_guard_holds_freed_pages(d, start, end)) {
+    overlaps = true;
+    overlap_start = start;
+    overlap_end = end;
+  }
   if (overlaps) {
     d->overlap_added = true;
     d->wrap_added = d->wrap_added || pages == 0;

@@ -95,7 +95,11 @@ uint64_t dx_get_guarded_memory_bits(struct dxemem *d, uint64_t address,
 bool dx_is_guard_page(struct dxemem *d, uint64_t address);
 bool dx_is_memory_guarded(struct dxemem *d, uint64_t address);
 uint64_t dx_get_last_guarded_free_page_address(struct dxemem *d);
-bool dx_guard_zero_block(struct dxemem *d, uint64_t address, uint64_t *base);
+bool dx_guard_zero_block(struct dxemem *d, uint64_t address, uint64_t *base,
+                         uint64_t *last);
+/* dxemem: whether the freed-memory guard holds a page of [start, end]. */
+bool dx_guard_holds_freed_pages(struct dxemem *d, uint64_t start,
+                                uint64_t end);
 /* The span the tables cover now: lookups above it alias (mod span). */
 uint64_t dx_guard_span_shift(const struct dxemem *d);
 

@@ -260,9 +260,10 @@ bool dx_is_memory_guarded(dxemem *d, uint64_t address) {
 
 /* Where a read-only lookup of address stops at a missing table (or at a
  * table pointer outside the region), every address the missing table would
- * cover reads as zero: true, with *base the lowest of them. False when the
- * lookup reaches a leaf word. */
-bool dx_guard_zero_block(dxemem *d, uint64_t address, uint64_t *base) {
+ * cover reads as zero: true, with *base the lowest of them and *last the
+ * highest. False when the lookup reaches a leaf word. */
+bool dx_guard_zero_block(dxemem *d, uint64_t address, uint64_t *base,
+                         uint64_t *last) {
   const heap_guard *g = &d->guard;
   uint64_t slot = g->map;
   for (uint32_t level = GUARD_TABLE_DEPTH - g->map_level;
@@ -271,6 +272,7 @@ bool dx_guard_zero_block(dxemem *d, uint64_t address, uint64_t *base) {
     if (table == NULL) {
       uint32_t shift = level_shift[level] + (level_mask[level] == 0x3ff ? 10u : 9u);
       *base = shift < 64 ? address & ~((UINT64_C(1) << shift) - 1) : 0;
+      *last = shift < 64 ? *base + ((UINT64_C(1) << shift) - 1) : UINT64_MAX;
       return true;
     }
     slot = table[(address >> level_shift[level]) & level_mask[level]];

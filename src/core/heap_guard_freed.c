@@ -102,7 +102,8 @@ static bool scan_windows_down(dxemem *d, uint64_t first, uint64_t *hit) {
     }
     uint64_t steps = 1;
     uint64_t zero_base = 0;
-    if (dx_guard_zero_block(d, window, &zero_base)) {
+    uint64_t zero_last = 0;
+    if (dx_guard_zero_block(d, window, &zero_base, &zero_last)) {
       steps = (window - zero_base) / WINDOW_BYTES + 1;
     }
     if (window / WINDOW_BYTES < steps) {
@@ -112,6 +113,41 @@ static bool scan_windows_down(dxemem *d, uint64_t first, uint64_t *hit) {
     if (period != 0 && first - window >= period) {
       return false; /* every window from here on repeats one already read */
     }
+  }
+}
+
+/* The freed-memory guard keeps freed pages out of the map until a
+ * promotion adds them back, so an add over one of them makes the map
+ * describe the page twice once it is promoted: the add overlaps memory
+ * edk2 still holds. The scan reads the bitmap a window of 64 pages at a
+ * time and steps over missing tables whole. */
+bool dx_guard_holds_freed_pages(dxemem *d, uint64_t start, uint64_t end) {
+  if (end < start || d->guard.map == 0 ||
+      !dx_is_heap_guard_enabled(d, GUARD_HEAP_TYPE_FREED)) {
+    return false;
+  }
+  uint64_t window = start & ~(WINDOW_BYTES - 1);
+  for (;;) {
+    uint64_t zero_base = 0;
+    uint64_t last = 0;
+    if (!dx_guard_zero_block(d, window, &zero_base, &last)) {
+      uint64_t bits = dx_get_guarded_memory_bits(d, window, GUARD_ENTRY_BITS);
+      if (window < start) {
+        bits &= UINT64_MAX << ((start - window) >> DXEMEM_PAGE_SHIFT);
+      }
+      if (end - window < WINDOW_BYTES - 1) {
+        uint64_t keep = ((end - window) >> DXEMEM_PAGE_SHIFT) + 1u;
+        bits &= (UINT64_C(1) << keep) - 1u;
+      }
+      if (bits != 0) {
+        return true;
+      }
+      last = window + (WINDOW_BYTES - 1);
+    }
+    if (last >= end || last == UINT64_MAX) {
+      return false;
+    }
+    window = last + 1;
   }
 }
 

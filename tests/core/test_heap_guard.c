@@ -497,10 +497,23 @@ static void test_bitmap_bits(void **state) {
                    start + PG(140));
   assert_int_equal(dx_guard_span_shift(d), 37);
   uint64_t base = 1;
-  assert_false(dx_guard_zero_block(d, HIGH, &base));
+  uint64_t last = 1;
+  assert_false(dx_guard_zero_block(d, HIGH, &base, &last));
   /* A missing leaf: its whole 256 MiB unit reads as zero. */
-  assert_true(dx_guard_zero_block(d, HIGH * 3, &base));
+  assert_true(dx_guard_zero_block(d, HIGH * 3, &base, &last));
   assert_int_equal(base, (HIGH * 3) & ~((UINT64_C(1) << 28) - 1));
+  assert_int_equal(last, base + (UINT64_C(1) << 28) - 1);
+  /* Freed pages held out of the map: the two left, and nothing between,
+   * below or in the missing unit. */
+  assert_true(dx_guard_holds_freed_pages(d, start, start));
+  assert_true(dx_guard_holds_freed_pages(d, start - PG(200), start + PG(1)));
+  assert_false(dx_guard_holds_freed_pages(d, start + PG(1),
+                                          start + PG(139) - 1));
+  assert_true(dx_guard_holds_freed_pages(d, start + PG(139) - 1,
+                                         start + PG(139)));
+  assert_false(dx_guard_holds_freed_pages(d, start - PG(200), start - 1));
+  assert_false(dx_guard_holds_freed_pages(d, start + PG(140), HIGH * 4));
+  assert_false(dx_guard_holds_freed_pages(d, start, start - 1));
 }
 
 int main(void) {
