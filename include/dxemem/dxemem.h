@@ -118,7 +118,7 @@ typedef enum dxemem_hazard_kind {
                                          point into free memory */
   DXEMEM_HAZARD_POOL_STALE_FREE = 11, /* a page-path pool buffer freed
                                          again after its page went to
-                                         another type: edk2 frees the new
+                                         another owner: edk2 frees the new
                                          owner's pages */
   DXEMEM_HAZARD_KIND_LIMIT = 16     /* kinds stay below this */
 } dxemem_hazard_kind;

@@ -107,7 +107,7 @@ const char *dxemem_hazard_name(dxemem_hazard_kind kind) {
           "free of pages that hold free pool blocks (the pool lists now "
           "point into free memory)",
       [DXEMEM_HAZARD_POOL_STALE_FREE] =
-          "pool buffer freed again after its pages went to another type "
+          "pool buffer freed again after its pages went to another owner "
           "(edk2 frees them)",
   };
   if ((unsigned)kind >= DXEMEM_HAZARD_KIND_LIMIT) {

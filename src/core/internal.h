@@ -258,6 +258,11 @@ struct dxemem {
   bool overlap_added;     /* an add overlapped: order checks are off */
   bool pool_pages_freed;  /* FreePages took pool pages: pool checks off */
   bool pool_pages_taken;  /* the pool took pages: free blocks may exist */
+  /* Heads of the page-path pool buffers freed last (a ring; 0 = empty),
+   * until a page-path buffer is made at the same head again: a second free
+   * of one is stale even when its pages went back to the same type. */
+  uint64_t freed_page_heads[32];
+  uint32_t freed_page_next;
   uint32_t event_mask;    /* event kinds config.event takes (none without) */
   bool wrap_added;        /* an empty entry at 0 ends at 2^64 - 1 */
   bool counter_truncated; /* a high-water slot got a 32-bit cut */

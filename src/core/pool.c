@@ -189,6 +189,34 @@ static void carve(dxemem *d, pool_id pool, uint64_t page, uint64_t offset,
   }
 }
 
+/* The ring of freed page-path heads (see struct dxemem). */
+static size_t freed_page_head_slot(const dxemem *d, uint64_t head) {
+  size_t n = sizeof d->freed_page_heads / sizeof d->freed_page_heads[0];
+  for (size_t i = 0; i < n; i++) {
+    if (d->freed_page_heads[i] == head) {
+      return i;
+    }
+  }
+  return n;
+}
+
+static bool freed_page_head_known(const dxemem *d, uint64_t head) {
+  return freed_page_head_slot(d, head) <
+         sizeof d->freed_page_heads / sizeof d->freed_page_heads[0];
+}
+
+static void forget_freed_page_head(dxemem *d, uint64_t head) {
+  if (freed_page_head_known(d, head)) {
+    d->freed_page_heads[freed_page_head_slot(d, head)] = 0;
+  }
+}
+
+static void remember_freed_page_head(dxemem *d, uint64_t head) {
+  size_t n = sizeof d->freed_page_heads / sizeof d->freed_page_heads[0];
+  d->freed_page_heads[d->freed_page_next % n] = head;
+  d->freed_page_next = (uint32_t)((d->freed_page_next + 1u) % n);
+}
+
 /* Models CoreAllocatePoolI. *buffer is 0 (edk2's NULL) with
  * DXEMEM_OUT_OF_RESOURCES; DXEMEM_VOLUME_CORRUPTED when a list it needs
  * was overwritten. The caller made sure size + overhead and its page count
@@ -231,6 +259,7 @@ dxemem_status dx_core_allocate_pool_i(dxemem *d, uint32_t pool_type,
     if (need_guard) {
       head = dx_adjust_pool_head_a(d, head, pages, size);
     }
+    forget_freed_page_head(d, head);
   } else {
     if (!pool_lists_ok(d, pool, limit)) {
       return DXEMEM_VOLUME_CORRUPTED;
@@ -307,7 +336,7 @@ typedef struct free_plan {
   uint64_t pages;   /* page path */
   uint64_t granule; /* bucket path: the pool page of the block */
   bool all_free;    /* bucket path: every block of the page is then free */
-  bool stale;       /* page path: the head's page now holds another type */
+  bool stale;       /* page path: freed before (its pages may be another's) */
 } free_plan;
 
 /* The type of the entry holding a buffer's head (conventional when none
@@ -435,7 +464,8 @@ static dxemem_status plan_free(dxemem *d, uint64_t buffer, bool internal,
     /* A page-path head whose page was freed and then allocated again as
      * another type: a second free of the buffer, which edk2 carries out
      * over the new owner's pages. Kept, and reported once applied. */
-    plan->stale = head_page != plan->type;
+    plan->stale =
+        head_page != plan->type || freed_page_head_known(d, head);
     return DXEMEM_SUCCESS;
   }
   /* dxemem: a bucket block starts on a 128-byte boundary and ends in its
@@ -511,6 +541,9 @@ dxemem_status dx_core_free_pool_i(dxemem *d, uint64_t buffer,
     *pool_type = plan.type;
   }
   apply_free(d, &plan);
+  if (plan.page_path && !plan.stale) {
+    remember_freed_page_head(d, plan.head);
+  }
   if (plan.page_path && plan.stale) {
     /* Used drops twice and other owners' pages (pool pages among them)
      * became free memory: the checker's pool rules stop, as after

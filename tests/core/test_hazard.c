@@ -287,6 +287,33 @@ static void test_pool_stale_double_free(void **state) {
   assert_string_equal(ev->function, "CoreFreePool");
 }
 
+/* The same when the pages went to a new owner of the same type; a buffer
+ * made again at the same head is a live one, whose free is no hazard. */
+static void test_stale_free_same_type(void **state) {
+  core_fixture *fx = *state;
+  fx_log_events(fx);
+  fx_add_all(fx);
+  uint64_t a = 0;
+  uint64_t b = 0;
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_LD, 8000, &a),
+                   DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_free_pool(fx->d, a, NULL), DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_allocate_pool(fx->d, T_LD, 8000, &b),
+                   DXEMEM_SUCCESS);
+  assert_int_equal(b, a); /* the same pages, the same head */
+  assert_int_equal(dxemem_free_pool(fx->d, b, NULL), DXEMEM_SUCCESS);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_ANY), 0);
+  uint64_t page = a - 24;
+  assert_int_equal(
+      dxemem_allocate_pages(fx->d, DXEMEM_ALLOCATE_ADDRESS, T_LD, 2, &page),
+      DXEMEM_SUCCESS);
+  assert_int_equal(dxemem_free_pool(fx->d, a, NULL), DXEMEM_SUCCESS);
+  assert_int_equal(count(fx, DXEMEM_HAZARD_POOL_STALE_FREE), 1);
+  expect_hazard(hazard_event(fx, 0), DXEMEM_HAZARD_POOL_STALE_FREE, a - 24,
+                a - 24 + 0x1fff);
+  fx->broken = true; /* Used went down twice, as in edk2 */
+}
+
 /* A size whose arithmetic wraps in edk2 (its buffer would overlap live
  * memory): refused, reported with the size. The largest size that does
  * not wrap is no hazard. */
@@ -354,6 +381,7 @@ int main(void) {
       T(test_pool_size_that_wraps),
       T(test_free_pages_over_pool_page),
       T(test_pool_stale_double_free),
+      T(test_stale_free_same_type),
       T(test_hazard_api_edges),
       T(test_hazard_names),
   };
