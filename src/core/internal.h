@@ -42,6 +42,7 @@ void *memset(void *dst, int c, size_t n);
 #define DEFAULT_GRANULARITY UINT64_C(4096)
 #define JOURNAL_CAPACITY 192u
 #define JOURNAL_SEEN_SLOTS 32u
+#define FREED_PAGE_HEADS 32u /* freed page-path pool heads kept (pool.c) */
 
 typedef uint64_t entry_ref;
 
@@ -261,7 +262,7 @@ struct dxemem {
   /* Heads of the page-path pool buffers freed last (a ring; 0 = empty),
    * until a page-path buffer is made at the same head again: a second free
    * of one is stale even when its pages went back to the same type. */
-  uint64_t freed_page_heads[32];
+  uint64_t freed_page_heads[FREED_PAGE_HEADS];
   uint32_t freed_page_next;
   uint32_t event_mask;    /* event kinds config.event takes (none without) */
   bool wrap_added;        /* an empty entry at 0 ends at 2^64 - 1 */

@@ -191,30 +191,28 @@ static void carve(dxemem *d, pool_id pool, uint64_t page, uint64_t offset,
 
 /* The ring of freed page-path heads (see struct dxemem). */
 static size_t freed_page_head_slot(const dxemem *d, uint64_t head) {
-  size_t n = sizeof d->freed_page_heads / sizeof d->freed_page_heads[0];
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < FREED_PAGE_HEADS; i++) {
     if (d->freed_page_heads[i] == head) {
       return i;
     }
   }
-  return n;
+  return FREED_PAGE_HEADS;
 }
 
 static bool freed_page_head_known(const dxemem *d, uint64_t head) {
-  return freed_page_head_slot(d, head) <
-         sizeof d->freed_page_heads / sizeof d->freed_page_heads[0];
+  return freed_page_head_slot(d, head) < FREED_PAGE_HEADS;
 }
 
 static void forget_freed_page_head(dxemem *d, uint64_t head) {
-  if (freed_page_head_known(d, head)) {
-    d->freed_page_heads[freed_page_head_slot(d, head)] = 0;
+  size_t i = freed_page_head_slot(d, head);
+  if (i < FREED_PAGE_HEADS) {
+    d->freed_page_heads[i] = 0;
   }
 }
 
 static void remember_freed_page_head(dxemem *d, uint64_t head) {
-  size_t n = sizeof d->freed_page_heads / sizeof d->freed_page_heads[0];
-  d->freed_page_heads[d->freed_page_next % n] = head;
-  d->freed_page_next = (uint32_t)((d->freed_page_next + 1u) % n);
+  d->freed_page_heads[d->freed_page_next] = head;
+  d->freed_page_next = (d->freed_page_next + 1u) % FREED_PAGE_HEADS;
 }
 
 /* Models CoreAllocatePoolI. *buffer is 0 (edk2's NULL) with
